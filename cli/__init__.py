@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The ``musicxai`` command line: thin wrappers that import each shell only when its command runs."""

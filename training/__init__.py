@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Offline training: GTZAN-layout loading, track-level splits, models, evaluation, bundles."""
