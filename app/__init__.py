@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The HTTP service: immediate predictions, explanation jobs and their artifacts, a web page."""

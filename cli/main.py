@@ -1,4 +1,4 @@
-"""``musicxai <command>``: corpus, train, evaluate (and the service commands).
+"""``musicxai <command>``: corpus, train, evaluate, serve, worker, explain.
 
 Each command imports its package lazily, so ``musicxai --help`` starts instantly and a command
 never pays for TensorFlow unless it needs the model.
@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,6 +55,81 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(json.dumps(meta.metrics.test.model_dump(exclude={"per_genre"}), indent=2))
 
 
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.main import create_app
+    from musicxai.config import Settings
+
+    settings = Settings()
+    with_worker = settings.embedded if args.worker is None else args.worker
+    worker = _spawn_worker() if with_worker else None
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    finally:
+        if worker is not None:
+            _stop(worker)
+
+
+def _spawn_worker() -> subprocess.Popen:
+    """The embedded worker: a real Celery worker process sharing the API's settings (environment)."""
+    return subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], env=os.environ.copy())
+
+
+def _stop(process: subprocess.Popen, timeout: float = 20.0) -> None:
+    process.send_signal(signal.SIGTERM)  # Celery's warm shutdown: finish the running job
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _worker(args: argparse.Namespace) -> None:
+    from musicxai.config import Settings
+    from worker.main import run_worker
+
+    overrides = {"worker_concurrency": args.concurrency} if args.concurrency else {}
+    run_worker(Settings(**overrides), pool=args.pool, loglevel=args.log_level.upper(), hostname=args.hostname)
+
+
+def _explain(args: argparse.Namespace) -> None:
+    from musicxai.audio import load_audio
+    from musicxai.classifier import GenreClassifier
+    from musicxai.config import Settings
+    from musicxai.explain import ExplanationParams, run_explanation
+
+    settings = Settings()
+    classifier = GenreClassifier(settings.models_dir / (args.model or settings.default_model))
+    audio = load_audio(args.file, sr=classifier.features.sample_rate, max_duration=settings.max_duration_s)
+    params = ExplanationParams(
+        method=args.method,
+        segmentation=args.segmentation,
+        num_samples=args.num_samples,
+        seed=args.seed,
+        baseline=args.baseline,
+        genres=args.genres.split(",") if args.genres else None,
+    )
+    output = run_explanation(classifier, audio, params)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, data in output.artifacts.items():
+        (args.out / name).write_bytes(data)
+    result = output.result
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "explained": result["explained_genres"],
+                "probabilities": {g: round(p, 4) for g, p in result["probabilities"].items()},
+                "model_calls": result["model_calls"],
+                "windows_evaluated": result["engine"]["windows_evaluated"],
+                "seconds": result["timings_s"],
+            },
+            indent=2,
+        )
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="musicxai", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--log-level", default="INFO", help="logging level (default INFO)")
@@ -85,6 +163,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("serve", help="start the API (and, without REDIS_URL, an embedded worker)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--worker",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also start a worker (default: yes in embedded mode, no with REDIS_URL)",
+    )
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("worker", help="start a Celery worker for explanation jobs")
+    p.add_argument("--pool", default="prefork", choices=("prefork", "solo", "threads"))
+    p.add_argument("--concurrency", type=int, default=None)
+    p.add_argument("--hostname", default=None)
+    p.set_defaults(func=_worker)
+
+    p = sub.add_parser("explain", help="explain one audio file offline, no server needed")
+    p.add_argument("file", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--model", default=None, help="bundle name under the models folder")
+    p.add_argument("--method", choices=("lime", "shap"), default="lime")
+    p.add_argument(
+        "--segmentation",
+        default="time_frequency",
+        choices=("temporal", "spectral", "time_frequency", "superpixel", "sources"),
+    )
+    p.add_argument("--num-samples", type=int, default=1000)
+    p.add_argument("--baseline", choices=("min", "mean", "noise"), default="min")
+    p.add_argument("--genres", default=None, help="comma-separated genres to explain (default: the top one)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_explain)
     return parser
 
 

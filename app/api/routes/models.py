@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.deps import ServiceDep
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+
+@router.get("", summary="Bundles this service can use: genres, held-out metrics, feature settings")
+def list_models(service: ServiceDep) -> dict:
+    registry = service.registry
+    models = []
+    for name in registry.names():
+        meta = registry.meta(name)
+        loaded = name in registry._loaded
+        models.append(
+            {
+                "name": name,
+                "default": name == registry.default,
+                "id": registry.bundle_id(name),
+                "architecture": meta.architecture,
+                "genres": meta.genres,
+                "features": meta.features.model_dump(),
+                "training_data": meta.training_data.model_dump(),
+                "split": meta.split.model_dump(exclude={"test_tracks"}),
+                "metrics": meta.metrics.test.model_dump() if meta.metrics else None,
+                "backend": registry.get(name).runner.backend if loaded else None,
+                "created": meta.created,
+            }
+        )
+    return {"default": registry.default, "models": models}

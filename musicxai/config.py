@@ -1,0 +1,47 @@
+"""All configuration, from environment variables (``MUSICXAI_*``, plus ``REDIS_URL``) or ``.env``.
+
+Settings are created by the process entry points (app factory, worker start, CLI), never at import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MUSICXAI_", env_file=".env", extra="ignore")
+
+    models_dir: Path = Field(Path("models"), description="folder of model bundles")
+    default_model: str = Field("demo", description="bundle served when a request names none")
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("REDIS_URL", "MUSICXAI_REDIS_URL"),
+        description="Redis for broker, results, job ledger and blobs; unset = embedded single-machine mode",
+    )
+    data_dir: Path = Field(Path("var"), description="embedded mode: broker folder, SQLite files, blobs")
+
+    max_upload_bytes: int = Field(25 * 1024 * 1024, gt=0)
+    max_duration_s: float = Field(60.0, gt=0, description="longer clips are analysed up to this length")
+    min_duration_s: float = Field(1.0, gt=0)
+    decode_timeout_s: float = Field(30.0, gt=0)
+    decode_memory_bytes: int = Field(2 * 1024**3, gt=0, description="address-space cap of the decoder process")
+    max_num_samples: int = Field(5000, ge=10)
+
+    blob_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Redis mode: lifetime of clips and artifacts")
+    explain_queue: str = "explain"
+    job_soft_time_limit_s: int = Field(600, gt=0)
+    job_time_limit_s: int = Field(660, gt=0)
+    job_max_attempts: int = Field(3, ge=1, description="a job whose worker dies this often is failed")
+    job_stale_after_s: float = Field(90.0, gt=0, description="running job without heartbeat this long is re-queued")
+    job_requeue_after_s: float = Field(900.0, gt=0, description="queued job not started this long is re-sent")
+    sweep_interval_s: float = Field(10.0, gt=0)
+    worker_concurrency: int = Field(1, ge=1)
+    model_batch_size: int = Field(256, ge=1)
+    engine_max_batch_windows: int = Field(1024, ge=1)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.redis_url

@@ -1,0 +1,168 @@
+"""The perturbation engine: masks in, clip probabilities out, with every model call in one place.
+
+A window's output depends only on the segments that overlap it, so each distinct
+(window, local mask) pair is evaluated once and remembered; LIME, SHAP and the faithfulness curves
+of one job all draw on the same memory. Perturbed windows are built with array operations straight
+from the mask matrix, streamed through the model in batches under a memory cap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from musicxai.classifier import GenreClassifier
+from musicxai.errors import ParameterError
+from musicxai.features import frame_windows, window_starts
+from musicxai.segmentation import Segmentation
+
+ProgressFn = Callable[[float], None]
+
+
+@dataclass
+class EngineStats:
+    masks: int = 0
+    windows_naive: int = 0  # what evaluating every mask on every window would cost
+    windows_evaluated: int = 0
+    model_calls: int = 0
+    seconds_perturb: float = 0.0
+    seconds_model: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+def _check_masks(Z: np.ndarray, k: int) -> np.ndarray:
+    Z = np.asarray(Z)
+    if Z.ndim != 2 or Z.shape[1] != k:
+        raise ParameterError(f"mask matrix must have shape (n, {k}), got {Z.shape}")
+    if Z.shape[0] == 0:
+        raise ParameterError("mask matrix is empty: no sample to evaluate")
+    return Z.astype(bool)
+
+
+@dataclass
+class PerturbationEngine:
+    """Clip probabilities for mask matrices over one clip and one segmentation.
+
+    Parameters
+    ----------
+    max_batch_windows : windows held in memory before they are sent to the model (the memory cap:
+        each window is n_mels × frames float32, 66 kB for the default features).
+    progress : called with the fraction of this call's new windows evaluated so far.
+    """
+
+    classifier: GenreClassifier
+    segmentation: Segmentation
+    max_batch_windows: int = 1024
+    progress: ProgressFn | None = None
+    stats: EngineStats = field(default_factory=EngineStats)
+
+    def __post_init__(self) -> None:
+        if self.segmentation.k == 0:
+            raise ParameterError("the segmentation has no segments (k = 0)")
+        if self.max_batch_windows < 1:
+            raise ParameterError(f"max_batch_windows={self.max_batch_windows} must hold at least one window")
+        if not np.all(np.isfinite(self.segmentation.S)) or not np.all(np.isfinite(self.segmentation.baseline)):
+            raise ParameterError("the log-mel spectrogram or its baseline contains NaN or infinite values")
+        features = self.classifier.features
+        n_frames = self.segmentation.n_frames
+        self._width = features.frames_per_window
+        self._floor = features.floor_db
+        self._spans = [(int(s), min(int(s) + self._width, n_frames)) for s in window_starts(n_frames, features)]
+        self._local = [self.segmentation.components_in(a, b) for a, b in self._spans]
+        self._memory: list[dict[bytes, np.ndarray]] = [{} for _ in self._spans]
+
+    @property
+    def n_windows(self) -> int:
+        return len(self._spans)
+
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
+        """Z [shape=(n, k)] (True = segment kept) -> clip probabilities [shape=(n, n_genres)]."""
+        Z = _check_masks(Z, self.segmentation.k)
+        started = time.perf_counter()
+        plans = []
+        todo = 0
+        for w, local in enumerate(self._local):
+            uniq, inverse = np.unique(Z[:, local], axis=0, return_inverse=True)
+            keys = [row.tobytes() for row in np.packbits(uniq, axis=1)]
+            new = [i for i, key in enumerate(keys) if key not in self._memory[w]]
+            plans.append((w, uniq, inverse.reshape(-1), keys, new))
+            todo += len(new)
+        self.stats.seconds_perturb += time.perf_counter() - started
+        self._evaluate(plans, todo)
+        n_genres = len(self.classifier.genres)
+        window_probs = np.empty((Z.shape[0], self.n_windows, n_genres), dtype=np.float64)
+        for w, _uniq, inverse, keys, _new in plans:
+            window_probs[:, w] = np.stack([self._memory[w][key] for key in keys])[inverse]
+        self.stats.masks += Z.shape[0]
+        self.stats.windows_naive += Z.shape[0] * self.n_windows
+        return window_probs.mean(axis=1)
+
+    def _evaluate(self, plans, todo: int) -> None:
+        """Build the windows no earlier call has seen and stream them through the model."""
+        k = self.segmentation.k
+        batch: list[np.ndarray] = []
+        owners: list[tuple[int, bytes]] = []
+        done = 0
+        for w, uniq, _inverse, keys, new in plans:
+            a, b = self._spans[w]
+            local = self._local[w]
+            for lo in range(0, len(new), self.max_batch_windows):
+                chunk = new[lo : lo + self.max_batch_windows]
+                t0 = time.perf_counter()
+                Z_full = np.zeros((len(chunk), k), dtype=bool)
+                Z_full[:, local] = uniq[chunk]
+                windows = self.segmentation.compose(Z_full, a, b)
+                if b - a < self._width:
+                    windows = np.pad(windows, ((0, 0), (0, 0), (0, self._width - (b - a))), constant_values=self._floor)
+                self.stats.seconds_perturb += time.perf_counter() - t0
+                batch.append(windows.astype(np.float32, copy=False))
+                owners.extend((w, keys[i]) for i in chunk)
+                if len(owners) >= self.max_batch_windows:
+                    done += self._flush(batch, owners)
+                    batch, owners = [], []
+                    self._report(done, todo)
+        if owners:
+            done += self._flush(batch, owners)
+            self._report(done, todo)
+
+    def _flush(self, batch: list[np.ndarray], owners: list[tuple[int, bytes]]) -> int:
+        windows = np.concatenate(batch)
+        calls_before = self.classifier.runner.calls
+        t0 = time.perf_counter()
+        probs = self.classifier.window_probabilities(windows)
+        self.stats.seconds_model += time.perf_counter() - t0
+        self.stats.model_calls += self.classifier.runner.calls - calls_before
+        self.stats.windows_evaluated += len(owners)
+        for (w, key), p in zip(owners, probs, strict=True):
+            self._memory[w][key] = p
+        return len(owners)
+
+    def _report(self, done: int, todo: int) -> None:
+        if self.progress is not None and todo:
+            self.progress(min(1.0, done / todo))
+
+
+@dataclass
+class NaiveEngine:
+    """Reference: compose each perturbed clip whole and evaluate all its windows (no memory)."""
+
+    classifier: GenreClassifier
+    segmentation: Segmentation
+    stats: EngineStats = field(default_factory=EngineStats)
+
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
+        Z = _check_masks(Z, self.segmentation.k)
+        clips = self.segmentation.compose(Z, 0, self.segmentation.n_frames)
+        windows = frame_windows(clips, self.classifier.features)  # (n, n_windows, n_mels, w)
+        calls_before = self.classifier.runner.calls
+        probs = self.classifier.window_probabilities(windows)
+        self.stats.model_calls += self.classifier.runner.calls - calls_before
+        self.stats.masks += Z.shape[0]
+        self.stats.windows_evaluated += windows.shape[0] * windows.shape[1]
+        self.stats.windows_naive = self.stats.windows_evaluated
+        return probs.mean(axis=1)

@@ -1,0 +1,140 @@
+"""Decoding untrusted uploads in a separate, resource-limited process.
+
+Crafted audio files have crashed libsndfile and ffmpeg's decoders before. A crash, a runaway
+allocation or an endless decode here ends a short-lived child process, not the API or a worker:
+the caller gets an :class:`~musicxai.errors.AudioError` instead.
+
+The API forks the child from a forkserver that already imported the decoder (~50 ms a clip).
+Celery's pool processes are daemonic and may not fork children of their own, so there the child is
+a fresh interpreter (``python -m musicxai.sandbox``, ~250 ms, negligible next to a job).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import resource
+import subprocess
+import sys
+from multiprocessing.connection import Connection
+
+import numpy as np
+
+from musicxai import errors
+from musicxai.audio import DecodedAudio, load_audio
+
+_CONTEXT = mp.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(["musicxai.audio"])
+
+
+def _limit(memory_bytes: int, cpu_seconds: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+
+
+def _decode(data: bytes, kwargs: dict) -> tuple[str, tuple]:
+    try:
+        audio = load_audio(data, **kwargs)
+        return "ok", (audio.samples, audio.sample_rate, audio.source_duration_s)
+    except errors.MusicXAIError as exc:
+        return "error", (type(exc).__name__, exc.detail)
+    except MemoryError:
+        return "error", ("AudioError", "Decoding this file needed more memory than allowed.")
+
+
+def _forked_child(conn: Connection, data: bytes, kwargs: dict, memory_bytes: int, cpu_seconds: int) -> None:
+    _limit(memory_bytes, cpu_seconds)
+    try:
+        conn.send(_decode(data, kwargs))
+    finally:
+        conn.close()
+
+
+def _result(status: str, payload: tuple) -> DecodedAudio:
+    if status == "ok":
+        samples, rate, source_duration = payload
+        return DecodedAudio(samples, rate, source_duration)
+    name, detail = payload
+    raise getattr(errors, name, errors.AudioError)(detail)
+
+
+def _timeout_error(timeout_s: float) -> errors.AudioError:
+    return errors.AudioError(f"Decoding took longer than {timeout_s:.0f} s and was stopped.")
+
+
+CRASHED = "The decoder crashed on this file; it is not usable audio."
+
+
+def _decode_forked(data: bytes, kwargs: dict, timeout_s: float, memory_bytes: int) -> DecodedAudio:
+    receiver, sender = _CONTEXT.Pipe(duplex=False)
+    child = _CONTEXT.Process(
+        target=_forked_child, args=(sender, data, kwargs, memory_bytes, int(timeout_s) + 1), daemon=True
+    )
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout_s):
+            raise _timeout_error(timeout_s)
+        status, payload = receiver.recv()
+    except EOFError:
+        raise errors.AudioError(CRASHED) from None
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join(timeout=5)
+    return _result(status, payload)
+
+
+def _decode_subprocess(data: bytes, kwargs: dict, timeout_s: float, memory_bytes: int) -> DecodedAudio:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "musicxai.sandbox", json.dumps(kwargs)],
+            input=data,
+            capture_output=True,
+            timeout=timeout_s,
+            preexec_fn=lambda: _limit(memory_bytes, int(timeout_s) + 1),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise _timeout_error(timeout_s) from None
+    header, _, body = done.stdout.partition(b"\n")
+    if done.returncode != 0 or not header:
+        raise errors.AudioError(CRASHED)
+    meta = json.loads(header)
+    if meta["status"] != "ok":
+        return _result("error", (meta["error"], meta["detail"]))
+    samples = np.frombuffer(body, dtype="<f4").copy()
+    return DecodedAudio(samples, meta["sample_rate"], meta["source_duration_s"])
+
+
+def decode_isolated(
+    data: bytes,
+    *,
+    sr: int,
+    max_duration: float | None,
+    min_duration: float,
+    timeout_s: float = 30.0,
+    memory_bytes: int = 2 * 1024**3,
+) -> DecodedAudio:
+    """:func:`~musicxai.audio.load_audio` on ``data`` in a child process with memory and time limits."""
+    kwargs = {"sr": sr, "max_duration": max_duration, "min_duration": min_duration}
+    decode = _decode_subprocess if mp.current_process().daemon else _decode_forked
+    return decode(data, kwargs, timeout_s, memory_bytes)
+
+
+def _main() -> None:
+    """Child entry point: audio bytes on stdin -> one JSON line, then float32 samples, on stdout."""
+    status, payload = _decode(sys.stdin.buffer.read(), json.loads(sys.argv[1]))
+    out = sys.stdout.buffer
+    if status == "ok":
+        samples, rate, source_duration = payload
+        meta = {"status": "ok", "sample_rate": rate, "source_duration_s": source_duration}
+        out.write(json.dumps(meta).encode() + b"\n" + samples.astype("<f4").tobytes())
+    else:
+        out.write(json.dumps({"status": "error", "error": payload[0], "detail": payload[1]}).encode() + b"\n")
+    out.flush()
+
+
+if __name__ == "__main__":
+    _main()

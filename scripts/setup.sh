@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install everything the project needs on a fresh Debian machine: system packages, a virtualenv
+# with the project and its test tools, and a warm numba cache for librosa. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libsndfile1 ffmpeg fluidsynth fluid-soundfont-gm timgm6mb-soundfont mma redis-server)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+if ! .venv/bin/python -c "import musicxai, keras, librosa, celery, fastapi" 2>/dev/null \
+   || [ pyproject.toml -nt .venv/.installed ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  touch .venv/.installed
+fi
+# librosa's first call compiles numba kernels (~15 s); do it once here, not in the first request.
+.venv/bin/python -c "import numpy as np, musicxai.features as f; f.clip_log_mel(np.zeros(22050, 'float32'), f.FeatureSettings())"

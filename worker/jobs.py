@@ -1,0 +1,95 @@
+"""Running one explanation job: read ids from the ledger, call the core, store artifacts, record.
+
+Idempotent: a job that already succeeded is not recomputed, a duplicate message for a job another
+worker is running is dropped, and a message redelivered after its worker died takes the job over.
+Attempts are counted in the ledger, so a clip that kills workers is failed with a reason instead of
+being re-queued forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from musicxai.errors import MusicXAIError
+from musicxai.explain import ExplanationParams, run_explanation
+from musicxai.jobs import JobStatus
+from musicxai.sandbox import decode_isolated
+from musicxai.storage import artifact_key, clip_key
+from worker.state import WorkerState
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 0.5
+
+
+def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
+    ledger, settings = state.ledger, state.settings
+    record = ledger.get(job_id)
+    if record is None:
+        log.warning("job %s: no ledger record, message dropped", job_id)
+        return {"job_id": job_id, "status": "unknown"}
+    if record.status == JobStatus.succeeded:
+        return {"job_id": job_id, "status": record.status}
+    fresh = record.heartbeat is not None and time.time() - record.heartbeat < settings.job_stale_after_s
+    if record.status == JobStatus.running and fresh and record.task_id != task_id:
+        log.info("job %s: already running elsewhere, duplicate message %s dropped", job_id, task_id)
+        return {"job_id": job_id, "status": record.status}
+    attempts = record.attempts + 1
+    if attempts > settings.job_max_attempts:
+        ledger.update(
+            job_id,
+            status=JobStatus.failed,
+            stage="failed",
+            error=f"Gave up after {record.attempts} attempts: the worker stopped while running this job each time.",
+        )
+        return {"job_id": job_id, "status": "failed"}
+    ledger.update(
+        job_id,
+        status=JobStatus.running,
+        attempts=attempts,
+        heartbeat=time.time(),
+        progress=0.0,
+        stage="decoding",
+        error=None,
+        task_id=task_id,
+    )
+    log.info("job %s: attempt %d (task %s)", job_id, attempts, task_id)
+    try:
+        data = state.blobs.get(clip_key(record.clip))
+        if data is None:
+            raise MusicXAIError("The uploaded clip is no longer stored (expired); upload it again.")
+        classifier = state.registry.get(record.model)
+        audio = decode_isolated(
+            data,
+            sr=classifier.features.sample_rate,
+            max_duration=settings.max_duration_s,
+            min_duration=settings.min_duration_s,
+            timeout_s=settings.decode_timeout_s,
+            memory_bytes=settings.decode_memory_bytes,
+        )
+        last = [0.0]
+
+        def progress(fraction: float, stage: str) -> None:
+            now = time.time()
+            if now - last[0] >= PROGRESS_EVERY_S or fraction >= 1.0:
+                last[0] = now
+                ledger.update(job_id, progress=round(fraction, 3), stage=stage, heartbeat=now)
+
+        out = run_explanation(classifier, audio, ExplanationParams(**record.params), progress=progress)
+        for name, payload in out.artifacts.items():
+            state.blobs.put(artifact_key(job_id, name), payload)
+        ledger.update(job_id, status=JobStatus.succeeded, progress=1.0, stage="done", result=out.result)
+        log.info("job %s: succeeded, %d model calls", job_id, out.result["model_calls"])
+        return {"job_id": job_id, "status": "succeeded"}
+    except MusicXAIError as exc:
+        ledger.update(job_id, status=JobStatus.failed, stage="failed", error=exc.detail)
+    except SoftTimeLimitExceeded:
+        ledger.update(
+            job_id,
+            status=JobStatus.failed,
+            stage="failed",
+            error=f"The job exceeded its time limit of {settings.job_soft_time_limit_s} s.",
+        )
+    return {"job_id": job_id, "status": "failed"}

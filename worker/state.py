@@ -1,0 +1,37 @@
+"""What a worker process keeps between jobs: the loaded models, the blob store, the job ledger."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from musicxai.config import Settings
+from musicxai.jobs import JobLedger, open_ledger
+from musicxai.registry import ModelRegistry
+from musicxai.storage import BlobStore, open_blob_store
+
+
+class WorkerState:
+    """Opened lazily in each pool process (after the fork), so TensorFlow never crosses a fork."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        return ModelRegistry(
+            self.settings.models_dir, default=self.settings.default_model, batch_size=self.settings.model_batch_size
+        )
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return open_blob_store(self.settings)
+
+    @cached_property
+    def ledger(self) -> JobLedger:
+        return open_ledger(self.settings)
+
+    def warm(self) -> None:
+        """Load the default model and compile its call before the first job arrives."""
+        self.registry.get()
+        self.ledger  # noqa: B018 - open connections now, not inside the first job
+        self.blobs  # noqa: B018
