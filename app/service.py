@@ -12,9 +12,10 @@ import logging
 from dataclasses import dataclass
 
 from celery import Celery
+from pydantic import ValidationError
 
 from musicxai.config import Settings
-from musicxai.errors import NotFoundError, ParameterError, ServiceUnavailableError
+from musicxai.errors import MusicXAIError, NotFoundError, ParameterError, ServiceUnavailableError
 from musicxai.explain import ARTIFACTS, ExplanationParams, job_key
 from musicxai.jobs import JobLedger, JobRecord, JobStatus
 from musicxai.media import sniff_audio
@@ -45,21 +46,42 @@ class ExplanationService:
         sniff_audio(data[:64])
         sha = hashlib.sha256(data).hexdigest()
         key = clip_key(sha)
-        if not self.blobs.exists(key):
-            self.blobs.put(key, data)
+        try:
+            if not self.blobs.exists(key):
+                self.blobs.put(key, data)
+        except MusicXAIError:
+            raise
+        except Exception as exc:
+            raise ServiceUnavailableError("The clip store is unreachable; explanations cannot be queued now.") from exc
         return StoredClip(sha, data)
 
+    def _get_blob(self, key: str) -> bytes | None:
+        try:
+            return self.blobs.get(key)
+        except Exception as exc:
+            raise ServiceUnavailableError("The clip and artifact store is unreachable right now.") from exc
+
     def stored_clip(self, prediction_id: str) -> StoredClip:
-        data = self.blobs.get(clip_key(prediction_id)) if len(prediction_id) == 64 else None
+        data = self._get_blob(clip_key(prediction_id)) if len(prediction_id) == 64 else None
         if data is None:
             raise NotFoundError(f"No stored clip for prediction {prediction_id!r} (unknown or expired).")
         return StoredClip(prediction_id, data)
 
     # predictions ----------------------------------------------------------------------------
-    def predict(self, data: bytes, *, model: str | None = None, explain: list[str] | None = None) -> dict:
+    def predict(
+        self, data: bytes, *, model: str | None = None, explain: list[str] | None = None, options: dict | None = None
+    ) -> dict:
+        """Classify now; queue one job per method in ``explain`` with the given parameter ``options``."""
         name = self.registry.resolve(model)
         methods = _check_methods(explain or [])
-        clip = self.store_upload(data)
+        job_params = [explanation_params({**(options or {}), "method": m}) for m in methods]
+        try:
+            clip = self.store_upload(data)
+        except ServiceUnavailableError:  # the store (Redis) is down: predictions still answer, jobs cannot start
+            if methods:
+                raise
+            log.warning("clip store unreachable; prediction served without storing the clip")
+            clip = StoredClip(hashlib.sha256(data).hexdigest(), data)
         classifier = self.registry.get(name)
         audio = decode_isolated(
             clip.data,
@@ -70,7 +92,7 @@ class ExplanationService:
             memory_bytes=self.settings.decode_memory_bytes,
         )
         prediction = classifier.classify(audio.samples)
-        jobs = [self.create_job(clip, ExplanationParams(method=m), model=name) for m in methods]
+        jobs = [self.create_job(clip, params, model=name) for params in job_params]
         return {
             "id": clip.sha256,
             "model": name,
@@ -132,10 +154,19 @@ class ExplanationService:
         record = self.job(job_id)
         if record.status != JobStatus.succeeded:
             raise NotFoundError(f"Job {job_id} has no artifacts yet (status: {record.status}).")
-        data = self.blobs.get(artifact_key(job_id, name))
+        data = self._get_blob(artifact_key(job_id, name))
         if data is None:
             raise NotFoundError(f"Artifact {name} of job {job_id} has expired.")
         return data
+
+
+def explanation_params(values: dict) -> ExplanationParams:
+    """Validate user-supplied parameters; any problem is a 422 naming the field."""
+    try:
+        return ExplanationParams(**values)
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'parameters'}: {e['msg']}" for e in exc.errors())
+        raise ParameterError(detail) from exc
 
 
 def _check_methods(methods: list[str]) -> list[str]:

@@ -188,7 +188,10 @@ def baseline_fill(S: np.ndarray, kind: str = "min", *, rng: np.random.Generator 
 
 
 def _time_edges(n_frames: int, frames_per_segment: int) -> np.ndarray:
+    """Equal segments; a last remainder shorter than half a segment joins the one before it."""
     edges = np.arange(0, n_frames, frames_per_segment)
+    if len(edges) > 1 and n_frames - edges[-1] < frames_per_segment / 2:
+        edges = edges[:-1]
     return np.append(edges, n_frames)
 
 

@@ -4,11 +4,11 @@ import hashlib
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import MetricsDep, ServiceDep
 from app.schemas import Job
+from app.service import explanation_params
 from musicxai.errors import ParameterError
 from musicxai.explain import ExplanationParams
 from musicxai.jobs import JobRecord, JobStatus
@@ -63,11 +63,7 @@ def _params(fields: dict) -> ExplanationParams:
     unknown = set(fields) - PARAM_FIELDS - {"prediction_id", "model", "file"}
     if unknown:
         raise ParameterError(f"unknown parameters: {', '.join(sorted(unknown))}")
-    try:
-        return ExplanationParams(**values)
-    except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ParameterError(detail) from exc
+    return explanation_params(values)
 
 
 @router.post(

@@ -24,11 +24,16 @@ async def create_prediction(
     file: Annotated[UploadFile, File(description="audio clip: WAV, FLAC, OGG, MP3, M4A")],
     explain: Annotated[str | None, Query(description="comma-separated methods to queue: lime,shap")] = None,
     model: Annotated[str | None, Query(description="bundle name; default: the service's default")] = None,
+    segmentation: Annotated[str | None, Query(description="segmentation for the queued jobs")] = None,
+    num_samples: Annotated[int | None, Query(description="samples for the queued jobs")] = None,
+    seed: Annotated[int | None, Query(description="random seed for the queued jobs")] = None,
 ) -> dict:
     data = await file.read()
     methods = [m.strip() for m in explain.split(",") if m.strip()] if explain else []
     started = time.perf_counter()
-    result = await run_in_threadpool(service.predict, data, model=model, explain=methods)
+    options = {"segmentation": segmentation, "num_samples": num_samples, "seed": seed}
+    job_options = {k: v for k, v in options.items() if v is not None}
+    result = await run_in_threadpool(service.predict, data, model=model, explain=methods, options=job_options)
     metrics.predictions.labels(result["model"]).inc()
     metrics.prediction_seconds.labels(result["model"]).observe(time.perf_counter() - started)
     for job in result["explanations"]:

@@ -1,0 +1,31 @@
+"""The first-run mode: ``musicxai serve`` with no REDIS_URL runs the API and a real worker itself."""
+
+import pytest
+
+from tests.integration.conftest import Service, service_env, wait_for_job, wav_bytes
+
+
+@pytest.fixture(scope="module")
+def embedded(tiny_bundle, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("embedded")
+    service = Service(service_env(tiny_bundle, data_dir), data_dir)
+    try:
+        service.start_api()
+        yield service
+    finally:
+        service.stop()
+
+
+def test_embedded_service_predicts_and_finishes_a_lime_job(embedded):
+    with embedded.client() as client:
+        prediction = client.post(
+            "/v1/predictions",
+            params={"explain": "lime", "num_samples": "100", "segmentation": "temporal"},
+            files={"file": ("clip.wav", wav_bytes(8.0, seed=21), "audio/wav")},
+        ).json()
+        assert len(prediction["probabilities"]) == 10
+        job = wait_for_job(client, prediction["explanations"][0]["job_id"])
+        assert job["status"] == "succeeded", job["error"]
+        assert client.get(job["links"]["heatmap"]).content[:4] == b"\x89PNG"
+        assert client.get("/readyz").json()["checks"] == {"model": True, "queue": True}
+    assert (embedded.logdir / "jobs.sqlite").exists() and (embedded.logdir / "blobs" / "clips").is_dir()
