@@ -47,7 +47,14 @@ def tiny_bundle(tiny_gtzan, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("models") / "tiny"
     train(
         TrainConfig(
-            data=tiny_gtzan, out=out, epochs=1, batch_size=16, seed=0, valid_fraction=0.2, test_fraction=0.2, verbose=0,
+            data=tiny_gtzan,
+            out=out,
+            epochs=1,
+            batch_size=16,
+            seed=0,
+            valid_fraction=0.2,
+            test_fraction=0.2,
+            verbose=0,
             workers=1,
         )
     )
