@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from app.api.routes import explanations, health, models, predictions
+from app.api.routes import explanations, global_ale, health, models, predictions
 from app.body_limit import BodyLimitMiddleware
 from app.metrics import ApiMetrics, LatencyMiddleware
 from app.problems import install_problem_handlers
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = ApiMetrics()
     install_problem_handlers(app)
-    for router in (predictions.router, explanations.router, models.router, health.router):
+    for router in (predictions.router, explanations.router, global_ale.router, models.router, health.router):
         app.include_router(router)
     app.add_middleware(LatencyMiddleware, metrics=app.state.metrics)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_SLACK)

@@ -1,4 +1,4 @@
-"""``musicxai <command>``: corpus, train, evaluate, serve, worker, explain.
+"""``musicxai <command>``: corpus, train, evaluate, ale, serve, worker, explain.
 
 Each command imports its package lazily, so ``musicxai --help`` starts instantly and a command
 never pays for TensorFlow unless it needs the model.
@@ -53,6 +53,13 @@ def _evaluate(args: argparse.Namespace) -> None:
 
     meta = reevaluate(args.bundle, args.data, workers=args.workers)
     print(json.dumps(meta.metrics.test.model_dump(exclude={"per_genre"}), indent=2))
+
+
+def _ale(args: argparse.Namespace) -> None:
+    from training.ale import build_ale
+
+    out = build_ale(args.bundle, args.data, bins=args.bins, engine=args.ale_backend, max_clips=args.max_clips)
+    print(f"wrote ALE artifacts to {out}")
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -163,6 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--workers", type=int, default=None)
     p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("ale", help="compute global ALE plots of a bundle on its held-out tracks")
+    p.add_argument("--bundle", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True, help="folder holding genres_original/")
+    p.add_argument("--bins", type=int, default=10)
+    p.add_argument("--ale-backend", choices=("pyale", "effector"), default="pyale")
+    p.add_argument("--max-clips", type=int, default=150, help="held-out clips used (a seeded subsample)")
+    p.set_defaults(func=_ale)
 
     p = sub.add_parser("serve", help="start the API (and, without REDIS_URL, an embedded worker)")
     p.add_argument("--host", default="127.0.0.1")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from musicxai.classifier import GenreClassifier
 from musicxai.genres import GTZAN_GENRES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -41,7 +42,9 @@ def tiny_gtzan(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_bundle(tiny_gtzan, tmp_path_factory) -> Path:
-    """A real bundle from a 1-epoch training run on the tiny data."""
+    """A real bundle from a 1-epoch training run on the tiny data, with ALE plots of 4 descriptors."""
+    from musicxai.descriptors import build_descriptors
+    from training.ale import compute_ale, held_out_spectrograms, write_ale
     from training.train import TrainConfig, train
 
     out = tmp_path_factory.mktemp("models") / "tiny"
@@ -58,4 +61,11 @@ def tiny_bundle(tiny_gtzan, tmp_path_factory) -> Path:
             workers=1,
         )
     )
+    classifier = GenreClassifier(out)
+    chosen = [
+        d for d in build_descriptors(classifier.features) if d.name in ("band1_level", "centroid", "mfcc1", "flatness")
+    ]
+    spectrograms = held_out_spectrograms(out, tiny_gtzan, max_clips=None)
+    curves, _ = compute_ale(classifier, spectrograms, bins=4, descriptors=chosen)
+    write_ale(out / "ale", curves, meta={"bundle": out.name, "engine": "pyale", "bins": 4})
     return out

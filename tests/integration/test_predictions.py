@@ -157,3 +157,18 @@ def test_models_metrics_docs_and_readiness(distributed):
         spec = client.get("/openapi.json").json()
         assert "/v1/explanations/{job_id}" in spec["paths"]
         assert json.dumps(spec).count("example") > 0
+
+
+def test_global_ale_index_plot_and_curves(distributed):
+    with distributed.client() as client:
+        index = client.get("/v1/global/ale").json()
+        names = [d["name"] for d in index["descriptors"]]
+        assert "centroid" in names and all(d["unit"] for d in index["descriptors"])
+        png = client.get(index["descriptors"][0]["links"]["png"])
+        assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+        curves = client.get("/v1/global/ale/centroid.json")
+        assert len(curves.json()["effects"]) == 10
+        cached = client.get("/v1/global/ale/centroid.json", headers={"If-None-Match": curves.headers["etag"]})
+        assert cached.status_code == 304
+        _problem(client.get("/v1/global/ale/danceability.png"), 404)
+        _problem(client.get("/v1/global/ale/../bundle.json"), 404)
