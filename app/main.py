@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from app.api.routes import explanations, global_ale, health, models, predictions
 from app.body_limit import BodyLimitMiddleware
@@ -26,6 +28,7 @@ from musicxai.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 MULTIPART_SLACK = 64 * 1024
+STATIC = Path(__file__).parent / "static"
 
 
 def _broker_check(settings: Settings):
@@ -73,6 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     for router in (predictions.router, explanations.router, global_ale.router, models.router, health.router):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
     app.add_middleware(LatencyMiddleware, metrics=app.state.metrics)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_SLACK)
     return app

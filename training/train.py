@@ -83,8 +83,11 @@ def describe_data(root: Path, n_tracks: int, windows: dict[str, int]) -> Trainin
             clip_seconds=corpus.get("seconds"),
         )
     return TrainingData(
-        description="GTZAN genre collection (Tzanetakis & Cook 2002), 30 s clips, 10 genres.",
-        dataset="gtzan",
+        description=(
+            f"Tracks in GTZAN layout from the folder '{Path(root).name}' (the GTZAN genre collection, "
+            "Tzanetakis & Cook 2002, when that is what the folder holds)."
+        ),
+        dataset="gtzan-layout",
         root=str(root),
         tracks=n_tracks,
         windows=windows,

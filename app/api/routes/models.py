@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import ServiceDep
+from musicxai.media import ACCEPTED
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -29,4 +30,12 @@ def list_models(service: ServiceDep) -> dict:
                 "created": meta.created,
             }
         )
-    return {"default": registry.default, "models": models}
+    settings = service.settings
+    limits = {
+        "max_upload_bytes": settings.max_upload_bytes,
+        "max_duration_s": settings.max_duration_s,
+        "min_duration_s": settings.min_duration_s,
+        "max_num_samples": settings.max_num_samples,
+        "accepted_formats": ACCEPTED,
+    }
+    return {"default": registry.default, "models": models, "limits": limits}

@@ -1,0 +1,223 @@
+// The page talks to the same /v1 API as any client; nothing is loaded from outside this server.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { file: null, objectUrl: null, prediction: null, limits: null };
+
+function showError(problem) {
+  const box = $("error");
+  box.replaceChildren();
+  const title = document.createElement("strong");
+  title.textContent = problem.title || "Something went wrong";
+  const detail = document.createElement("span");
+  detail.textContent = problem.detail || "";
+  box.append(title, detail);
+  box.hidden = false;
+}
+
+function clearError() { $("error").hidden = true; }
+
+async function api(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (err) {
+    throw { title: "The service could not be reached", detail: String(err) };
+  }
+  const type = response.headers.get("content-type") || "";
+  const body = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) {
+    throw typeof body === "object" ? body : { title: `Error ${response.status}`, detail: body };
+  }
+  return body;
+}
+
+function mib(bytes) { return `${Math.round(bytes / 1048576)} MiB`; }
+
+async function loadModel() {
+  try {
+    const models = await api("/v1/models");
+    const model = models.models.find((m) => m.default) || models.models[0];
+    const acc = model.metrics ? `${(100 * model.metrics.clip_accuracy).toFixed(1)} %` : "not evaluated";
+    $("model-info").textContent =
+      `Model “${model.name}” (${model.architecture}): held-out clip accuracy ${acc} on ` +
+      `${model.metrics ? model.metrics.tracks : "?"} test tracks. Trained on: ${model.training_data.description}`;
+    state.limits = models.limits;
+    $("limits").textContent = `${models.limits.accepted_formats} · up to ${mib(models.limits.max_upload_bytes)} · ` +
+      `at least ${models.limits.min_duration_s} s · the first ${models.limits.max_duration_s} s are analysed`;
+    const samples = document.querySelector("#explain-form [name=num_samples]");
+    samples.max = models.limits.max_num_samples;
+  } catch (problem) {
+    showError(problem);
+  }
+}
+
+function chooseFile(file) {
+  if (!file) return;
+  clearError();
+  state.file = file;
+  if (state.objectUrl) URL.revokeObjectURL(state.objectUrl);
+  state.objectUrl = URL.createObjectURL(file);
+  $("file-name").textContent = `${file.name} · ${(file.size / 1048576).toFixed(2)} MiB`;
+  const player = $("original-player");
+  player.src = state.objectUrl;
+  player.hidden = false;
+  $("predict-button").disabled = false;
+}
+
+function renderBars(prediction) {
+  const entries = Object.entries(prediction.probabilities).sort((a, b) => b[1] - a[1]);
+  const list = $("bars");
+  list.replaceChildren();
+  entries.forEach(([genre, p], i) => {
+    const item = document.createElement("li");
+    if (i === 0) item.className = "top";
+    item.innerHTML = `<span class="name"></span><span class="track" role="presentation"><span class="fill"></span></span>` +
+      `<span class="value"></span>`;
+    item.querySelector(".name").textContent = i === 0 ? `${genre} ★` : genre;
+    item.querySelector(".fill").style.width = `${(100 * p).toFixed(1)}%`;
+    item.querySelector(".value").textContent = `${(100 * p).toFixed(1)} %`;
+    item.setAttribute("aria-label", `${genre}: ${(100 * p).toFixed(1)} percent`);
+    list.append(item);
+  });
+  let summary = `Most likely ${entries[0][0]} (${(100 * entries[0][1]).toFixed(1)} %), from ` +
+    `${prediction.windows} windows over ${prediction.duration_s.toFixed(1)} s.`;
+  if (prediction.truncated) {
+    summary += ` The upload is ${prediction.source_duration_s.toFixed(1)} s long; only the first ` +
+      `${prediction.max_duration_s} s were analysed.`;
+  }
+  $("prediction-summary").textContent = summary;
+}
+
+async function predict(event) {
+  event.preventDefault();
+  if (!state.file) return;
+  clearError();
+  $("predict-button").disabled = true;
+  const form = new FormData();
+  form.append("file", state.file);
+  try {
+    state.prediction = await api("/v1/predictions", { method: "POST", body: form });
+    renderBars(state.prediction);
+    $("prediction").hidden = false;
+    $("explain").hidden = false;
+    $("result").hidden = true;
+  } catch (problem) {
+    showError(problem);
+  } finally {
+    $("predict-button").disabled = false;
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function explain(event) {
+  event.preventDefault();
+  clearError();
+  const data = Object.fromEntries(new FormData($("explain-form")));
+  data.num_samples = Number(data.num_samples);
+  data.prediction_id = state.prediction.id;
+  $("explain-button").disabled = true;
+  $("result").hidden = true;
+  $("job").hidden = false;
+  try {
+    let job = await api("/v1/explanations", {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(data),
+    });
+    while (job.status === "queued" || job.status === "running") {
+      $("job-progress").value = job.progress;
+      $("job-stage").textContent = `${job.status === "queued" ? "Waiting for a worker" : job.stage}… ` +
+        `${Math.round(100 * job.progress)} %`;
+      await sleep(500);
+      job = await api(`/v1/explanations/${job.id}`);
+    }
+    if (job.status === "failed") throw { title: "The explanation failed", detail: job.error };
+    $("job-progress").value = 1;
+    $("job-stage").textContent = "Done";
+    await renderResult(job);
+  } catch (problem) {
+    showError(problem);
+  } finally {
+    $("explain-button").disabled = false;
+  }
+}
+
+function hz(value) { return value >= 1000 ? `${(value / 1000).toFixed(1)} kHz` : `${Math.round(value)} Hz`; }
+
+async function renderResult(job) {
+  const result = job.result;
+  const genre = result.explained_genres[0];
+  $("heatmap").src = job.links.heatmap;
+  $("heatmap").alt = `Attribution heatmap for ${genre} over the clip's mel spectrogram (${result.method.toUpperCase()}, ` +
+    `${result.segments.length} segments).`;
+  $("play-original").src = state.objectUrl;
+  $("play-evidence").src = job.links.audio;
+  $("play-complement").src = job.links.complement_audio;
+  const weights = result.weights[genre];
+  const order = weights.map((w, i) => [w, i]).sort((a, b) => b[0] - a[0]).slice(0, 8);
+  const body = $("segments").querySelector("tbody");
+  body.replaceChildren();
+  for (const [weight, index] of order) {
+    const s = result.segments[index];
+    const row = document.createElement("tr");
+    for (const text of [`${s.start_s.toFixed(1)}–${s.end_s.toFixed(1)} s`,
+                        `${hz(s.low_hz)}–${hz(s.high_hz)}${s.component !== "all" ? ` (${s.component})` : ""}`,
+                        weight.toFixed(4)]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    body.append(row);
+  }
+  const f = result.faithfulness[genre];
+  $("faithfulness").textContent =
+    `Removing segments in the explanation's order: area under the ${genre} probability curve ${f.deletion_auc.toFixed(3)} ` +
+    `(random order: ${f.random_deletion_auc.toFixed(3)}). Adding them in order: ${f.insertion_auc.toFixed(3)} ` +
+    `(random: ${f.random_insertion_auc.toFixed(3)}). A faithful explanation makes the probability fall faster ` +
+    `than random when its top segments are removed (lower deletion area) and rise faster when they are added ` +
+    `(higher insertion area).`;
+  $("faithfulness-plot").src = job.links.faithfulness;
+  $("result").hidden = false;
+}
+
+async function loadAle() {
+  try {
+    const index = await api("/v1/global/ale");
+    const gallery = $("ale-gallery");
+    gallery.replaceChildren();
+    for (const d of index.descriptors) {
+      const figure = document.createElement("figure");
+      const img = document.createElement("img");
+      img.src = d.links.png;
+      img.loading = "lazy";
+      img.alt = `ALE curves of ten genres against ${d.label} (${d.unit})`;
+      const caption = document.createElement("figcaption");
+      caption.textContent = `${d.label} (${d.unit})`;
+      figure.append(img, caption);
+      gallery.append(figure);
+    }
+  } catch (problem) {
+    $("ale-gallery").textContent = problem.detail || "No global plots for this model.";
+  }
+}
+
+function setUp() {
+  const zone = $("drop-zone");
+  $("file-input").addEventListener("change", (e) => chooseFile(e.target.files[0]));
+  zone.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file-input").click(); }
+  });
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("dragging"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("dragging");
+    chooseFile(e.dataTransfer.files[0]);
+  });
+  $("upload-form").addEventListener("submit", predict);
+  $("explain-form").addEventListener("submit", explain);
+  loadModel();
+  loadAle();
+}
+
+document.addEventListener("DOMContentLoaded", setUp);

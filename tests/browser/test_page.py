@@ -1,0 +1,102 @@
+"""The web page in headless Chromium (Debian's build) against the real embedded service."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Service, service_env, wav_bytes
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def site(tiny_bundle, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("browser")
+    service = Service(service_env(tiny_bundle, data_dir), data_dir)
+    try:
+        service.start_api()
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.goto(site.url + "/")
+    yield page
+    context.close()
+
+
+def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(wav_bytes(8.0, seed=5))
+    page.wait_for_selector("#limits:not(:empty)")
+    assert "MiB" in page.inner_text("#limits")
+    page.set_input_files("#file-input", str(clip))
+    assert page.get_attribute("#original-player", "src").startswith("blob:")
+    page.click("#predict-button")
+    page.wait_for_selector("#bars li:nth-child(10)")
+    assert page.locator("#bars li").count() == 10
+    assert page.locator("#bars li.top").count() == 1
+    assert "accuracy" in page.inner_text("#model-info")
+
+    page.select_option("#explain-form [name=segmentation]", "temporal")
+    page.fill("#explain-form [name=num_samples]", "100")
+    page.click("#explain-button")
+    page.wait_for_selector("#result:not([hidden])", timeout=180_000)
+    page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")
+    for player in ("#play-evidence", "#play-complement"):
+        response = page.request.get(page.eval_on_selector(player, "el => el.src"))
+        assert response.ok and response.headers["content-type"] == "audio/wav"
+    assert page.eval_on_selector("#play-original", "el => el.src").startswith("blob:")
+    assert page.locator("#segments tbody tr").count() >= 3
+    assert "random" in page.inner_text("#faithfulness")
+
+    page.wait_for_selector("#ale-gallery figure img")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#ale-gallery img')].every(i => i.complete && i.naturalWidth)"
+    )
+    assert page.locator("#ale-gallery figure").count() == 4
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_text_file_shows_the_415_problem_inline(page, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not music at all\n" * 50)
+    page.set_input_files("#file-input", str(text))
+    page.click("#predict-button")
+    page.wait_for_selector("#error:not([hidden])")
+    message = page.inner_text("#error")
+    assert "Unsupported media type" in message and "Accepted formats" in message
+    assert page.locator("#prediction").is_hidden()
+
+
+def test_page_is_usable_on_a_narrow_screen(browser, site):
+    context = browser.new_context(viewport={"width": 380, "height": 800})
+    page = context.new_page()
+    page.goto(site.url + "/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 380
+    assert (
+        page.get_attribute("#file-input", "id") == "file-input" and page.locator("label[for=file-input]").count() == 1
+    )
+    context.close()
