@@ -5,6 +5,7 @@ Everything listens on 127.0.0.1 ports picked at random and is stopped when the f
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -143,8 +144,10 @@ class Service:
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
+                pass
+            with contextlib.suppress(ProcessLookupError):  # anything the process group left behind
                 os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            process.wait()
 
 
 def service_env(tiny_bundle: Path, data_dir: Path, **settings: str) -> dict[str, str]:
