@@ -141,10 +141,8 @@ class Service:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(20)
-            except subprocess.TimeoutExpired:
-                pass
             with contextlib.suppress(ProcessLookupError):  # anything the process group left behind
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
