@@ -18,6 +18,7 @@ from musicxai.errors import ParameterError
 
 EXTRACTOR = "logmel-db"
 EXTRACTOR_VERSION = 1
+LOG10_SCALE = 10000.0  # musicnn's compression: log10(10000·power + 1)
 
 
 class FeatureSettings(BaseModel):
@@ -25,7 +26,9 @@ class FeatureSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    extractor: Literal["logmel-db"] = EXTRACTOR
+    extractor: Literal["logmel-db", "logmel-log10"] = Field(
+        EXTRACTOR, description="logmel-db: 10·log10(power) in dB; logmel-log10: log10(10000·power + 1)"
+    )
     extractor_version: int = EXTRACTOR_VERSION
     sample_rate: int = Field(22050, gt=0)
     window_seconds: float = Field(3.0, gt=0)
@@ -36,6 +39,7 @@ class FeatureSettings(BaseModel):
     fmin: float = Field(0.0, ge=0)
     fmax: float | None = None
     amin: float = Field(1e-10, gt=0)
+    window_frames: int | None = Field(None, gt=0, description="frames per window when not derived from seconds")
 
     @model_validator(mode="after")
     def _check_consistent(self) -> FeatureSettings:
@@ -54,6 +58,8 @@ class FeatureSettings(BaseModel):
     @property
     def frames_per_window(self) -> int:
         """Frames of a centred STFT over exactly one window of audio (130 for the defaults)."""
+        if self.window_frames is not None:
+            return self.window_frames
         return 1 + round(self.window_seconds * self.sample_rate) // self.hop_length
 
     @property
@@ -62,8 +68,25 @@ class FeatureSettings(BaseModel):
 
     @property
     def floor_db(self) -> float:
-        """The level of digital silence, used to pad short clips."""
+        """The feature value of digital silence, used to pad short clips (dB, or 0 for log10)."""
+        if self.extractor == "logmel-log10":
+            return 0.0
         return float(10.0 * np.log10(self.amin))
+
+    @property
+    def is_db(self) -> bool:
+        return self.extractor == "logmel-db"
+
+    def to_power(self, S: np.ndarray) -> np.ndarray:
+        """Invert the log compression: feature values -> mel power."""
+        if self.is_db:
+            return 10.0 ** (S / 10.0)
+        return (10.0**S - 1.0) / LOG10_SCALE
+
+    def from_power(self, power: np.ndarray) -> np.ndarray:
+        if self.is_db:
+            return 10.0 * np.log10(np.maximum(power, self.amin))
+        return np.log10(LOG10_SCALE * np.maximum(power, 0.0) + 1.0)
 
     @property
     def frame_seconds(self) -> float:
@@ -134,7 +157,19 @@ def log_mel(
 
 
 def clip_log_mel(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
-    """:func:`log_mel` with a bundle's settings [shape=(n_mels, t)]."""
+    """The bundle's features of a whole clip [shape=(n_mels, t)], float32."""
+    if not settings.is_db:
+        mel = librosa.feature.melspectrogram(
+            y=y,
+            sr=settings.sample_rate,
+            n_fft=settings.n_fft,
+            hop_length=settings.hop_length,
+            n_mels=settings.n_mels,
+            fmin=settings.fmin,
+            fmax=settings.fmax,
+            power=2.0,
+        )
+        return settings.from_power(mel.astype(np.float32)).astype(np.float32)
     return log_mel(
         y,
         sr=settings.sample_rate,

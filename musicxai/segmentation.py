@@ -123,16 +123,16 @@ class SourceSegmentation:
     """
 
     kind: str
-    S: np.ndarray  # [shape=(n_mels, t)] dB
-    baseline: np.ndarray  # [shape=(n_mels, t)] dB
+    S: np.ndarray  # [shape=(n_mels, t)] the bundle's log-mel features
+    baseline: np.ndarray  # [shape=(n_mels, t)]
     shares: np.ndarray  # [shape=(n_components, n_mels, t)], sums to 1 over components
     time_labels: np.ndarray  # [shape=(t,)] time-segment index of each frame
     segments: list[Segment]
-    component_names: tuple[str, ...] = ("harmonic", "percussive")
+    settings: FeatureSettings
 
     def __post_init__(self) -> None:
-        self._power = 10.0 ** (self.S / 10.0)
-        self._base_power = 10.0 ** (self.baseline / 10.0)
+        self._power = self.settings.to_power(self.S.astype(np.float64))
+        self._base_power = self.settings.to_power(self.baseline.astype(np.float64))
         self.n_time = int(self.time_labels.max()) + 1
         if len(self.segments) != self.shares.shape[0] * self.n_time:
             raise ParameterError("sources: one segment per (component, time segment) is expected")
@@ -156,7 +156,7 @@ class SourceSegmentation:
         base = self._base_power[:, start:stop]
         shares = self.shares[:, :, start:stop]  # (C, n_mels, len)
         mixed = np.einsum("ncl,cml->nml", on, shares) * power + np.einsum("ncl,cml->nml", 1.0 - on, shares) * base
-        return (10.0 * np.log10(np.maximum(mixed, 1e-30))).astype(np.float32)
+        return self.settings.from_power(mixed).astype(np.float32)
 
     def components_in(self, start: int, stop: int) -> np.ndarray:
         return np.unique(self._columns(start, stop))
@@ -296,7 +296,7 @@ def source_segmentation(
                 c * (len(t_edges) - 1) + ti, "", settings, t_edges[ti], t_edges[ti + 1], 0, S.shape[0] - 1, comp
             )
             segments.append(Segment(**{**seg.__dict__, "name": f"{comp} {seg.start_s:.1f}-{seg.end_s:.1f} s"}))
-    return SourceSegmentation("sources", S, baseline, shares, time_labels, segments)
+    return SourceSegmentation("sources", S, baseline, shares, time_labels, segments, settings)
 
 
 @dataclass(frozen=True)
