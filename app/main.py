@@ -52,7 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         registry = ModelRegistry(
-            settings.models_dir, default=settings.default_model, batch_size=settings.model_batch_size
+            settings.models_dir,
+            default=settings.default_model,
+            batch_size=settings.model_batch_size,
+            backend=settings.backend,
         )
         registry.get()  # load + compile the default model before serving
         celery = create_celery(settings)

@@ -107,7 +107,7 @@ def _explain(args: argparse.Namespace) -> None:
     from musicxai.explain import ExplanationParams, run_explanation
 
     settings = Settings()
-    classifier = GenreClassifier(settings.models_dir / (args.model or settings.default_model))
+    classifier = GenreClassifier(settings.models_dir / (args.model or settings.default_model), backend=settings.backend)
     audio = load_audio(args.file, sr=classifier.features.sample_rate, max_duration=settings.max_duration_s)
     params = ExplanationParams(
         method=args.method,

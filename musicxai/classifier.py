@@ -32,7 +32,7 @@ class ClipPrediction:
 class GenreClassifier:
     """Everything needed to go from samples (or a log-mel) to genre probabilities."""
 
-    def __init__(self, path: Path, *, batch_size: int = DEFAULT_BATCH) -> None:
+    def __init__(self, path: Path, *, batch_size: int = DEFAULT_BATCH, backend: str | None = None) -> None:
         self.path = Path(path)
         self.meta: BundleMeta = read_bundle_meta(self.path)
         self.features = self.meta.features
@@ -42,6 +42,7 @@ class GenreClassifier:
             input_shape=self.features.input_shape,
             num_classes=len(self.genres),
             batch_size=batch_size,
+            backend=backend,
         )
 
     @property

@@ -6,6 +6,7 @@ Settings are created by the process entry points (app factory, worker start, CLI
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(10.0, gt=0)
     worker_concurrency: int = Field(1, ge=1)
     model_batch_size: int = Field(256, ge=1)
+    backend: Literal["tensorflow", "jax"] = Field(
+        "tensorflow", description="Keras backend: tensorflow on CPU hosts, jax on GPU workers"
+    )
     engine_max_batch_windows: int = Field(1024, ge=1)
 
     @property

@@ -140,6 +140,7 @@ def run_explanation(
         "model_calls": engine.stats.model_calls,
         "engine": engine.stats.as_dict(),
         "backend": classifier.runner.backend,
+        "device": classifier.runner.device,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }
     artifacts["attributions.json"] = json.dumps(result, indent=1).encode()

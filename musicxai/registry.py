@@ -12,10 +12,11 @@ from musicxai.errors import BundleError, NotFoundError
 
 
 class ModelRegistry:
-    def __init__(self, models_dir: Path, *, default: str, batch_size: int = 256) -> None:
+    def __init__(self, models_dir: Path, *, default: str, batch_size: int = 256, backend: str | None = None) -> None:
         self.models_dir = Path(models_dir)
         self.default = default
         self.batch_size = batch_size
+        self.backend = backend
         self._metas: dict[str, BundleMeta] = {}
         self._ids: dict[str, str] = {}
         for path in list_bundles(self.models_dir):
@@ -54,7 +55,7 @@ class ModelRegistry:
         name = self.resolve(name)
         with self._lock:
             if name not in self._loaded:
-                classifier = GenreClassifier(self.path(name), batch_size=self.batch_size)
+                classifier = GenreClassifier(self.path(name), batch_size=self.batch_size, backend=self.backend)
                 classifier.runner.warm_up()
                 self._loaded[name] = classifier
             return self._loaded[name]

@@ -19,7 +19,10 @@ class WorkerState:
     @cached_property
     def registry(self) -> ModelRegistry:
         return ModelRegistry(
-            self.settings.models_dir, default=self.settings.default_model, batch_size=self.settings.model_batch_size
+            self.settings.models_dir,
+            default=self.settings.default_model,
+            batch_size=self.settings.model_batch_size,
+            backend=self.settings.backend,
         )
 
     @cached_property

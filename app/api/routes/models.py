@@ -27,6 +27,7 @@ def list_models(service: ServiceDep) -> dict:
                 "split": meta.split.model_dump(exclude={"test_tracks"}),
                 "metrics": meta.metrics.test.model_dump() if meta.metrics else None,
                 "backend": registry.get(name).runner.backend if loaded else None,
+                "device": registry.get(name).runner.device if loaded else None,
                 "created": meta.created,
             }
         )
