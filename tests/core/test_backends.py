@@ -30,7 +30,8 @@ classifier = GenreClassifier(sys.argv[1], backend=sys.argv[2])
 classifier.runner.warm_up()
 rng = np.random.default_rng(0)
 t = np.arange(int(9.0 * 22050)) / 22050
-y = (0.3 * np.sin(2 * np.pi * 196 * t) * (np.sin(2 * np.pi * 2 * t) > 0) + 0.05 * rng.normal(size=t.size)).astype("float32")
+gate = np.sin(2 * np.pi * 2 * t) > 0
+y = (0.3 * np.sin(2 * np.pi * 196 * t) * gate + 0.05 * rng.normal(size=t.size)).astype("float32")
 S = clip_log_mel(y, classifier.features)
 prediction = classifier.classify_log_mel(S)
 segmentation = segment_clip(y, S, baseline_fill(S), classifier.features, SegmentationParams("temporal"))
