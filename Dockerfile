@@ -85,6 +85,7 @@ RUN pip install --no-cache-dir --no-deps .
 # needs it instead of 75 % at import, so several worker processes can share one card.
 FROM base AS gpu
 ENV KERAS_BACKEND=jax \
+    MUSICXAI_BACKEND=jax \
     XLA_PYTHON_CLIENT_PREALLOCATE=false
 # The code lives in the venv (a regular, non-editable install); /app holds models/ and var/.
 COPY --from=build-gpu /opt/venv /opt/venv
