@@ -1,4 +1,4 @@
-"""``musicxai <command>``: corpus, train, evaluate, ale, serve, worker, explain.
+"""``musicxai <command>``: corpus, train, evaluate, ale, import-pretrained, serve, worker, explain.
 
 Each command imports its package lazily, so ``musicxai --help`` starts instantly and a command
 never pays for TensorFlow unless it needs the model.
@@ -41,6 +41,7 @@ def _train(args: argparse.Namespace) -> None:
         seed=args.seed,
         split_dir=args.split_dir,
         weights=None if args.weights == "none" else args.weights,
+        backbone=args.backbone,
         verbose=args.verbose,
         workers=args.workers,
     )
@@ -60,6 +61,13 @@ def _ale(args: argparse.Namespace) -> None:
 
     out = build_ale(args.bundle, args.data, bins=args.bins, engine=args.ale_backend, max_clips=args.max_clips)
     print(f"wrote ALE artifacts to {out}")
+
+
+def _import_pretrained(args: argparse.Namespace) -> None:
+    from training.pretrained import import_pretrained
+
+    out = import_pretrained(args.checkpoint, args.out)
+    print(f"wrote the converted {args.checkpoint} backbone to {out}")
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -153,7 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on a GTZAN-layout folder and write a bundle")
     p.add_argument("--data", type=Path, required=True, help="folder holding genres_original/")
     p.add_argument("--out", type=Path, required=True, help="bundle folder, e.g. models/gtzan-cnn")
-    p.add_argument("--arch", choices=("cnn", "vgg16"), default="cnn")
+    p.add_argument("--arch", choices=("cnn", "vgg16", "music-vgg"), default="cnn")
+    p.add_argument(
+        "--backbone",
+        choices=("MSD_vgg", "MTT_vgg"),
+        default="MSD_vgg",
+        help="music-vgg: the converted musicnn backbone under models/pretrained/",
+    )
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=1e-3)
@@ -178,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ale-backend", choices=("pyale", "effector"), default="pyale")
     p.add_argument("--max-clips", type=int, default=150, help="held-out clips used (a seeded subsample)")
     p.set_defaults(func=_ale)
+
+    p = sub.add_parser("import-pretrained", help="convert a musicnn checkpoint (MSD_vgg, MTT_vgg) to Keras 3")
+    p.add_argument("--checkpoint", choices=("MSD_vgg", "MTT_vgg"), required=True)
+    p.add_argument("--out", type=Path, required=True, help="e.g. models/pretrained/MSD_vgg")
+    p.set_defaults(func=_import_pretrained)
 
     p = sub.add_parser("serve", help="start the API (and, without REDIS_URL, an embedded worker)")
     p.add_argument("--host", default="127.0.0.1")

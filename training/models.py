@@ -9,7 +9,7 @@ from keras import layers
 
 log = logging.getLogger(__name__)
 
-ARCHITECTURES = ("cnn", "vgg16")
+ARCHITECTURES = ("cnn", "vgg16", "music-vgg")
 
 
 def conv_block(x, filters: int, name: str):
@@ -60,3 +60,25 @@ def build_vgg16_transfer(
     x = layers.Dropout(0.5, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="genre")(x)
     return keras.Model(inputs, outputs, name="genre_vgg16"), used
+
+
+def build_music_transfer(
+    input_shape: tuple[int, int, int], num_classes: int, *, backbone: keras.Model
+) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """A frozen music-tagging backbone (cut at its ``flatten`` layer) + a small genre head.
+
+    Our windows are (n_mels, frames, 1); the backbone reads (frames, n_mels, 1), hence the permute.
+    The backbone keeps the input batch normalisation statistics it learned on a million songs.
+    Returns the full model plus its two halves: the embedder (windows -> backbone features), run
+    once over the data, and the head, trained on those features (the full model shares its layers).
+    """
+    features = keras.Model(backbone.input, backbone.get_layer("flatten").output, name="music_backbone")
+    features.trainable = False
+    inputs = keras.Input(shape=input_shape, name="log_mel")
+    embedded = features(layers.Permute((2, 1, 3), name="time_major")(inputs), training=False)
+    head_input = keras.Input(shape=embedded.shape[1:], name="embedding")
+    x = layers.Dense(128, activation="relu", name="head_dense")(head_input)
+    x = layers.Dropout(0.3, name="dropout")(x)
+    head = keras.Model(head_input, layers.Dense(num_classes, activation="softmax", name="genre")(x), name="head")
+    model = keras.Model(inputs, head(embedded), name="genre_music_transfer")
+    return model, keras.Model(inputs, embedded, name="embedder"), head

@@ -24,12 +24,12 @@ from musicxai.bundle import (
 )
 from musicxai.classifier import GenreClassifier
 from musicxai.errors import ParameterError
-from musicxai.features import FeatureSettings, normalise
+from musicxai.features import FeatureSettings, Normalisation, normalise
 from musicxai.genres import GTZAN_GENRES
 from training.dataset import WindowSet, build_windows, fit_normalisation
 from training.evaluate import evaluate, write_evaluation
 from training.gtzan import Track, discover_tracks, split_from_lists, stratified_split
-from training.models import ARCHITECTURES, build_cnn, build_vgg16_transfer
+from training.models import ARCHITECTURES, build_cnn, build_music_transfer, build_vgg16_transfer
 from training.provenance import git_commit, library_versions
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class TrainConfig:
     test_fraction: float = 0.2
     split_dir: Path | None = None
     weights: str | None = "imagenet"
+    backbone: str = "MSD_vgg"
+    pretrained_dir: Path = Path("models/pretrained")
     max_duration: float | None = 30.0
     verbose: int = 2
     workers: int | None = None
@@ -95,6 +97,23 @@ def describe_data(root: Path, n_tracks: int, windows: dict[str, int]) -> Trainin
     )
 
 
+# The front end the musicnn checkpoints were trained with (16 kHz, 96 mels, log10(10000·x + 1), 187 frames).
+MUSIC_VGG_FEATURES = FeatureSettings(
+    extractor="logmel-log10",
+    sample_rate=16000,
+    n_fft=512,
+    hop_length=256,
+    n_mels=96,
+    window_frames=187,
+    window_seconds=187 * 256 / 16000,
+    hop_seconds=1.5,
+)
+
+
+def features_for(arch: str) -> FeatureSettings:
+    return MUSIC_VGG_FEATURES if arch == "music-vgg" else FeatureSettings()
+
+
 def build_model(config: TrainConfig, settings: FeatureSettings) -> tuple[keras.Model, dict]:
     if config.arch == "cnn":
         return build_cnn(settings.input_shape, len(GTZAN_GENRES)), {}
@@ -104,9 +123,38 @@ def build_model(config: TrainConfig, settings: FeatureSettings) -> tuple[keras.M
     raise ParameterError(f"arch={config.arch!r} must be one of {ARCHITECTURES}")
 
 
+def fit_transfer(config: TrainConfig, sets: dict[str, WindowSet], norm: Normalisation, settings: FeatureSettings):
+    """Embed every window once with the frozen backbone, then fit only the head on the embeddings."""
+    source = config.pretrained_dir / config.backbone
+    backbone = keras.saving.load_model(source / "backbone.keras", compile=False)
+    model, embedder, head = build_music_transfer(settings.input_shape, len(GTZAN_GENRES), backbone=backbone)
+    embedded = {
+        part: embedder.predict(normalise(s.windows, norm), batch_size=64, verbose=0)
+        for part, s in sets.items()
+        if part != "test"
+    }
+    head.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = head.fit(
+        embedded["train"],
+        sets["train"].labels,
+        validation_data=(embedded["valid"], sets["valid"].labels),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        callbacks=[keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)],
+        verbose=config.verbose,
+    )
+    info = {"backbone": config.backbone, "backbone_source": json.loads((source / "source.json").read_text())}
+    return model, history, info
+
+
 def train(config: TrainConfig, settings: FeatureSettings | None = None) -> BundleMeta:
     """Split by track, extract windows, fit with early stopping, then evaluate the saved bundle."""
-    settings = settings or FeatureSettings()
+    settings = settings or features_for(config.arch)
     keras.utils.set_random_seed(config.seed)
     parts, split_source = split_tracks(config)
     sets: dict[str, WindowSet] = {
@@ -115,24 +163,28 @@ def train(config: TrainConfig, settings: FeatureSettings | None = None) -> Bundl
         )
         for part, tracks in parts.items()
     }
-    norm = fit_normalisation(sets["train"].windows)
-    model, arch_info = build_model(config, settings)
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
     started = time.perf_counter()
-    history = model.fit(
-        normalise(sets["train"].windows, norm),
-        sets["train"].labels,
-        validation_data=(normalise(sets["valid"].windows, norm), sets["valid"].labels),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        shuffle=True,
-        callbacks=[keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)],
-        verbose=config.verbose,
-    )
+    if config.arch == "music-vgg":  # the backbone's own input normalisation applies: identity here
+        norm = Normalisation(mean=[0.0] * settings.n_mels, std=[1.0] * settings.n_mels)
+        model, history, arch_info = fit_transfer(config, sets, norm, settings)
+    else:
+        norm = fit_normalisation(sets["train"].windows)
+        model, arch_info = build_model(config, settings)
+        model.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        history = model.fit(
+            normalise(sets["train"].windows, norm),
+            sets["train"].labels,
+            validation_data=(normalise(sets["valid"].windows, norm), sets["valid"].labels),
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            shuffle=True,
+            callbacks=[keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)],
+            verbose=config.verbose,
+        )
     fit_seconds = time.perf_counter() - started
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
