@@ -75,10 +75,11 @@ def main() -> None:
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-recipe", action="store_true", help="leave out the slow original recipe")
+    parser.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow", help="Keras backend")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/explain_speed.json"))
     args = parser.parse_args()
 
-    classifier = GenreClassifier(args.bundle)
+    classifier = GenreClassifier(args.bundle, backend=args.backend)
     classifier.runner.warm_up()
     audio = load_audio(args.clip, sr=classifier.features.sample_rate, max_duration=30.0)
     S = clip_log_mel(audio.samples, classifier.features)
@@ -125,6 +126,7 @@ def main() -> None:
         "num_samples": args.num_samples,
         "seed": args.seed,
         "backend": classifier.runner.backend,
+        "device": classifier.runner.device,
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
         "rows": rows,
     }
@@ -136,7 +138,8 @@ def main() -> None:
 def markdown(report: dict) -> str:
     lines = [
         f"Clip `{report['clip']}`, bundle `{report['bundle']}`, genre explained: {report['explained_genre']}, "
-        f"{report['num_samples']} samples, seed {report['seed']}, backend {report['backend']}, {report['machine']}.",
+        f"{report['num_samples']} samples, seed {report['seed']}, backend {report['backend']} on {report['device']}, "
+        f"{report['machine']}.",
         "",
         "| method | segmentation | seconds | model calls | windows evaluated | deletion AUC (random) "
         "| insertion AUC (random) |",
