@@ -80,7 +80,7 @@ def main() -> None:
     args = parser.parse_args()
 
     classifier = GenreClassifier(args.bundle, backend=args.backend)
-    classifier.runner.warm_up()
+    classifier.warm_up()
     audio = load_audio(args.clip, sr=classifier.features.sample_rate, max_duration=30.0)
     S = clip_log_mel(audio.samples, classifier.features)
     baseline = baseline_fill(S, "min")

@@ -62,3 +62,8 @@ class GenreClassifier:
 
     def classify(self, y: np.ndarray) -> ClipPrediction:
         return self.classify_log_mel(clip_log_mel(y, self.features))
+
+    def warm_up(self) -> None:
+        """Compile the model call and librosa's numba kernels before the first request pays for them."""
+        self.runner.warm_up()
+        self.classify(np.zeros(self.features.sample_rate, dtype=np.float32))

@@ -56,6 +56,6 @@ class ModelRegistry:
         with self._lock:
             if name not in self._loaded:
                 classifier = GenreClassifier(self.path(name), batch_size=self.batch_size, backend=self.backend)
-                classifier.runner.warm_up()
+                classifier.warm_up()
                 self._loaded[name] = classifier
             return self._loaded[name]
