@@ -1,5 +1,5 @@
 # The two commands of the README, plus the ones that rebuild the demo model.
-.PHONY: setup serve test lint demo-corpus demo-model
+.PHONY: setup serve test lint demo-corpus demo-model demo-transfer-model
 
 setup:
 	./scripts/setup.sh
@@ -19,3 +19,8 @@ demo-corpus: setup
 
 demo-model: demo-corpus
 	.venv/bin/musicxai train --data data/demo-corpus --out models/demo --arch cnn --seed 0
+	.venv/bin/musicxai ale --bundle models/demo --data data/demo-corpus
+
+demo-transfer-model: demo-corpus
+	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-transfer --arch music-vgg --backbone MSD_vgg --seed 0
+	.venv/bin/musicxai ale --bundle models/demo-transfer --data data/demo-corpus

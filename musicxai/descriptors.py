@@ -60,9 +60,10 @@ def _solve(measure, make, target: float, lo: float, hi: float, what: str) -> flo
 def build_descriptors(settings: FeatureSettings) -> list[Descriptor]:
     """The descriptor set for one bundle's feature settings (band edges and Hz come from them)."""
     n_mels = settings.n_mels
+    level_unit = "dB" if settings.is_db else "log10(10000·power + 1)"
     centres = settings.mel_frequencies()
     edges = settings.mel_band_edges()
-    tilt = np.linspace(-0.5, 0.5, n_mels)[:, None]  # dB per unit of tilt, low -> high
+    tilt = np.linspace(-0.5, 0.5, n_mels)[:, None] * (1.0 if settings.is_db else 0.1)  # per unit of tilt, low -> high
     descriptors = []
 
     for i, rows in enumerate(_band_slices(n_mels)):
@@ -78,7 +79,7 @@ def build_descriptors(settings: FeatureSettings) -> list[Descriptor]:
             Descriptor(
                 f"band{i + 1}_level",
                 f"mean level, band {i + 1} ({lo_hz:.0f}-{hi_hz:.0f} Hz)",
-                "dB",
+                level_unit,
                 measure_band,
                 edit_band,
             )
@@ -88,11 +89,11 @@ def build_descriptors(settings: FeatureSettings) -> list[Descriptor]:
         return float(S.mean())
 
     descriptors.append(
-        Descriptor("loudness", "mean level, all bands", "dB", loudness, lambda S, t: S + (t - float(S.mean())))
+        Descriptor("loudness", "mean level, all bands", level_unit, loudness, lambda S, t: S + (t - float(S.mean())))
     )
 
     def centroid(S):
-        power = 10.0 ** ((S - S.max()) / 10.0)
+        power = settings.to_power(S.astype(np.float64))
         return float(np.mean((centres[:, None] * power).sum(0) / np.maximum(power.sum(0), 1e-12)))
 
     def edit_centroid(S, target):
@@ -102,7 +103,7 @@ def build_descriptors(settings: FeatureSettings) -> list[Descriptor]:
     descriptors.append(Descriptor("centroid", "spectral centroid", "Hz", centroid, edit_centroid))
 
     def flatness(S):
-        log_power = S * (np.log(10.0) / 10.0)
+        log_power = np.log(np.maximum(settings.to_power(S.astype(np.float64)), 1e-30))
         log_power = log_power - log_power.max(axis=0, keepdims=True)
         geometric = np.exp(log_power.mean(axis=0))
         arithmetic = np.exp(log_power).mean(axis=0)
@@ -126,7 +127,9 @@ def build_descriptors(settings: FeatureSettings) -> list[Descriptor]:
         return smooth + gamma * (S - smooth)
 
     descriptors.append(
-        Descriptor("onset_strength", "onset strength (rhythmic attack)", "dB/frame", onset_strength, edit_onsets)
+        Descriptor(
+            "onset_strength", "onset strength (rhythmic attack)", f"{level_unit} per frame", onset_strength, edit_onsets
+        )
     )
 
     for k in range(1, N_MFCC + 1):
@@ -138,7 +141,7 @@ def build_descriptors(settings: FeatureSettings) -> list[Descriptor]:
         def edit_mfcc(S, target, k=k, basis=basis):
             return S + (target - measure_mfcc(S, k)) * basis
 
-        descriptors.append(Descriptor(f"mfcc{k}", f"MFCC {k} mean", "dB", measure_mfcc, edit_mfcc))
+        descriptors.append(Descriptor(f"mfcc{k}", f"MFCC {k} mean", level_unit, measure_mfcc, edit_mfcc))
     return descriptors
 
 

@@ -69,3 +69,27 @@ def tiny_bundle(tiny_gtzan, tmp_path_factory) -> Path:
     curves, _ = compute_ale(classifier, spectrograms, bins=4, descriptors=chosen)
     write_ale(out / "ale", curves, meta={"bundle": out.name, "engine": "pyale", "bins": 4})
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_transfer_bundle(tiny_gtzan, tmp_path_factory) -> Path:
+    """A music-transfer bundle (musicnn backbone, 16 kHz, 96 mels, log10 features) from 2 epochs."""
+    from training.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("transfer") / "tiny-transfer"
+    train(
+        TrainConfig(
+            data=tiny_gtzan,
+            out=out,
+            arch="music-vgg",
+            pretrained_dir=Path(__file__).resolve().parents[1] / "models" / "pretrained",
+            epochs=2,
+            batch_size=16,
+            seed=0,
+            valid_fraction=0.2,
+            test_fraction=0.2,
+            verbose=0,
+            workers=1,
+        )
+    )
+    return out
