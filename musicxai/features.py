@@ -132,7 +132,7 @@ class Normalisation(BaseModel):
         return self
 
 
-def log_mel(
+def mel_power(
     y: np.ndarray,
     *,
     sr: int = 22050,
@@ -141,36 +141,16 @@ def log_mel(
     n_mels: int = 128,
     fmin: float = 0.0,
     fmax: float | None = None,
-    amin: float = 1e-10,
 ) -> np.ndarray:
-    """Log-mel power in dB relative to full scale.
-
-    Returns
-    -------
-    S : np.ndarray [shape=(n_mels, t)], float32, in [10·log10(amin), ~+60] dB.
-        An absolute reference (ref=1) keeps loudness information instead of normalising each clip.
-    """
-    mel = librosa.feature.melspectrogram(
+    """Mel power spectrogram of a centred STFT [shape=(n_mels, t)]."""
+    return librosa.feature.melspectrogram(
         y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, fmin=fmin, fmax=fmax, power=2.0
     )
-    return librosa.power_to_db(mel, ref=1.0, amin=amin, top_db=None).astype(np.float32)
 
 
 def clip_log_mel(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
     """The bundle's features of a whole clip [shape=(n_mels, t)], float32."""
-    if not settings.is_db:
-        mel = librosa.feature.melspectrogram(
-            y=y,
-            sr=settings.sample_rate,
-            n_fft=settings.n_fft,
-            hop_length=settings.hop_length,
-            n_mels=settings.n_mels,
-            fmin=settings.fmin,
-            fmax=settings.fmax,
-            power=2.0,
-        )
-        return settings.from_power(mel.astype(np.float32)).astype(np.float32)
-    return log_mel(
+    power = mel_power(
         y,
         sr=settings.sample_rate,
         n_fft=settings.n_fft,
@@ -178,8 +158,8 @@ def clip_log_mel(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
         n_mels=settings.n_mels,
         fmin=settings.fmin,
         fmax=settings.fmax,
-        amin=settings.amin,
     )
+    return settings.from_power(power).astype(np.float32)
 
 
 def window_starts(n_frames: int, settings: FeatureSettings) -> np.ndarray:

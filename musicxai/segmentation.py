@@ -71,8 +71,23 @@ class Segmentation(Protocol):
         ...
 
 
+class _Counts:
+    """What every segmentation derives from its segment list and spectrogram."""
+
+    segments: list[Segment]
+    S: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return len(self.segments)
+
+    @property
+    def n_frames(self) -> int:
+        return self.S.shape[1]
+
+
 @dataclass
-class LabelSegmentation:
+class LabelSegmentation(_Counts):
     """Hard segments: every cell belongs to exactly one segment (a 0-based label map)."""
 
     kind: str
@@ -92,14 +107,6 @@ class LabelSegmentation:
         present[np.arange(self.S.shape[1])[None, :].repeat(self.S.shape[0], 0), self.labels] = True
         self._present = present
 
-    @property
-    def k(self) -> int:
-        return len(self.segments)
-
-    @property
-    def n_frames(self) -> int:
-        return self.S.shape[1]
-
     def compose(self, Z: np.ndarray, start: int, stop: int) -> np.ndarray:
         on = Z[:, self.labels[:, start:stop]]  # (n, n_mels, len) gather
         return np.where(on, self.S[None, :, start:stop], self.baseline[None, :, start:stop])
@@ -115,7 +122,7 @@ class LabelSegmentation:
 
 
 @dataclass
-class SourceSegmentation:
+class SourceSegmentation(_Counts):
     """Soft segments: harmonic / percussive parts (librosa HPSS) × time segments, as in audioLIME.
 
     ``shares[c]`` is the fraction of each cell's mel power that component ``c`` holds; a switched-off
@@ -136,14 +143,6 @@ class SourceSegmentation:
         self.n_time = int(self.time_labels.max()) + 1
         if len(self.segments) != self.shares.shape[0] * self.n_time:
             raise ParameterError("sources: one segment per (component, time segment) is expected")
-
-    @property
-    def k(self) -> int:
-        return len(self.segments)
-
-    @property
-    def n_frames(self) -> int:
-        return self.S.shape[1]
 
     def _columns(self, start: int, stop: int) -> np.ndarray:
         """[shape=(n_components, stop-start)] segment index of each component at each frame."""
