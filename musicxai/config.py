@@ -16,7 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MUSICXAI_", env_file=".env", extra="ignore")
 
     models_dir: Path = Field(Path("models"), description="folder of model bundles")
-    default_model: str = Field("demo", description="bundle served when a request names none")
+    default_model: str = Field(
+        "demo-transfer", description="bundle served when a request names none (the better held-out accuracy)"
+    )
     redis_url: str | None = Field(
         None,
         validation_alias=AliasChoices("REDIS_URL", "MUSICXAI_REDIS_URL"),

@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { file: null, objectUrl: null, prediction: null, limits: null };
+const state = { file: null, objectUrl: null, prediction: null, limits: null, models: [], model: null };
 
 function showError(problem) {
   const box = $("error");
@@ -34,19 +34,42 @@ async function api(path, options = {}) {
 
 function mib(bytes) { return `${Math.round(bytes / 1048576)} MiB`; }
 
+function describeModel() {
+  const model = state.models.find((m) => m.name === state.model);
+  const acc = model.metrics ? `${(100 * model.metrics.clip_accuracy).toFixed(1)} %` : "not evaluated";
+  $("model-info").textContent =
+    `“${model.name}” (${model.architecture}, ${model.features.sample_rate} Hz, ${model.features.n_mels} mel bands): ` +
+    `held-out clip accuracy ${acc} on ${model.metrics ? model.metrics.tracks : "?"} test tracks. ` +
+    `Trained on: ${model.training_data.description}`;
+}
+
 async function loadModel() {
   try {
     const models = await api("/v1/models");
-    const model = models.models.find((m) => m.default) || models.models[0];
-    const acc = model.metrics ? `${(100 * model.metrics.clip_accuracy).toFixed(1)} %` : "not evaluated";
-    $("model-info").textContent =
-      `Model “${model.name}” (${model.architecture}): held-out clip accuracy ${acc} on ` +
-      `${model.metrics ? model.metrics.tracks : "?"} test tracks. Trained on: ${model.training_data.description}`;
+    state.models = models.models;
+    state.model = models.default;
+    const select = $("model-select");
+    for (const m of models.models) {
+      const option = document.createElement("option");
+      option.value = m.name;
+      option.textContent = m.name + (m.default ? " (default)" : "");
+      option.selected = m.default;
+      select.append(option);
+    }
+    select.addEventListener("change", () => {
+      state.model = select.value;
+      describeModel();
+      loadAle();
+      $("prediction").hidden = true;
+      $("explain").hidden = true;
+    });
+    describeModel();
     state.limits = models.limits;
     $("limits").textContent = `${models.limits.accepted_formats} · up to ${mib(models.limits.max_upload_bytes)} · ` +
       `at least ${models.limits.min_duration_s} s · the first ${models.limits.max_duration_s} s are analysed`;
     const samples = document.querySelector("#explain-form [name=num_samples]");
     samples.max = models.limits.max_num_samples;
+    loadAle();
   } catch (problem) {
     showError(problem);
   }
@@ -97,7 +120,8 @@ async function predict(event) {
   const form = new FormData();
   form.append("file", state.file);
   try {
-    state.prediction = await api("/v1/predictions", { method: "POST", body: form });
+    const query = new URLSearchParams({ model: state.model });
+    state.prediction = await api(`/v1/predictions?${query}`, { method: "POST", body: form });
     renderBars(state.prediction);
     $("prediction").hidden = false;
     $("explain").hidden = false;
@@ -117,6 +141,7 @@ async function explain(event) {
   const data = Object.fromEntries(new FormData($("explain-form")));
   data.num_samples = Number(data.num_samples);
   data.prediction_id = state.prediction.id;
+  data.model = state.prediction.model;
   $("explain-button").disabled = true;
   $("result").hidden = true;
   $("job").hidden = false;
@@ -182,9 +207,9 @@ async function renderResult(job) {
 
 async function loadAle() {
   try {
-    const index = await api("/v1/global/ale");
     const gallery = $("ale-gallery");
     gallery.replaceChildren();
+    const index = await api(`/v1/global/ale?model=${encodeURIComponent(state.model)}`);
     for (const d of index.descriptors) {
       const figure = document.createElement("figure");
       const img = document.createElement("img");
@@ -217,7 +242,6 @@ function setUp() {
   $("upload-form").addEventListener("submit", predict);
   $("explain-form").addEventListener("submit", explain);
   loadModel();
-  loadAle();
 }
 
 document.addEventListener("DOMContentLoaded", setUp);
