@@ -2,9 +2,10 @@
 
 The recipe of the original notebooks: lime_image's LimeImageExplainer on the clip's whole log-mel as
 an RGB image, quickshift superpixels, 1000 samples, classifier called 10 images at a time. Ours:
-the perturbation engine (locality memory, large batches) under LIME and SHAP, on the default
-grid, on SLIC superpixels, on time slices and on harmonic/percussive sources. Every method's ranking is scored with the same deletion/insertion curves
-(baseline: the clip's minimum level), so speed is never bought with faithfulness.
+the perturbation engine (locality memory, large batches) under LIME and SHAP, on the default grid,
+on SLIC superpixels, on time slices and on harmonic/percussive sources. Every method's ranking is
+scored with the same deletion/insertion curves (baseline: the clip's minimum level), so speed is
+never bought with faithfulness.
 
     python benchmarks/explain_speed.py --bundle models/demo --clip data/demo-corpus/genres_original/jazz/jazz.00004.wav
 """
