@@ -60,6 +60,8 @@ def create_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=True,
+        # a new pool process loads and compiles the model before it reports up (seconds, more under load)
+        worker_proc_alive_timeout=120,
     )
     return app
 

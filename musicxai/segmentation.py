@@ -202,6 +202,7 @@ def _band_edges(n_mels: int, n_bands: int) -> np.ndarray:
 
 
 def _segment(index, name, settings, t0, t1, m0, m1, component="all") -> Segment:
+    """Frames [t0, t1) and mel bands m0..m1; Hz from the lower foot of m0 to the upper foot of m1."""
     edges_hz = settings.mel_band_edges()
     return Segment(
         index=index,
@@ -209,7 +210,7 @@ def _segment(index, name, settings, t0, t1, m0, m1, component="all") -> Segment:
         start_s=t0 * settings.frame_seconds,
         end_s=t1 * settings.frame_seconds,
         low_hz=float(edges_hz[m0]),
-        high_hz=float(edges_hz[m1 + 1]),
+        high_hz=float(edges_hz[m1 + 2]),  # the upper foot of the last band's mel triangle
         component=component,
     )
 
