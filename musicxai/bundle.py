@@ -74,6 +74,7 @@ class BundleMeta(BaseModel):
     training: dict[str, Any] = Field(default_factory=dict)
     metrics: Metrics | None = Field(None, description="held-out test metrics; null until evaluated")
     versions: dict[str, str] = Field(default_factory=dict)
+    reports: dict[str, Any] = Field(default_factory=dict, description="checks run after training, e.g. real audio")
     git_commit: str | None = None
     created: str | None = None
 
