@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Run the whole test suite. Integration tests start their own uvicorn, Celery worker and a
-# private redis-server; they need redis-server on PATH (installed by scripts/setup.sh).
+# Run the whole test suite. Integration tests start their own uvicorn, Celery workers and a
+# private redis-server; the browser tests drive Debian's Chromium through Playwright (no browser
+# download), installed here when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium
+fi
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
