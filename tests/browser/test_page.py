@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Service, service_env, wav_bytes
+from tests.integration.conftest import running_api, service_env, wav_bytes
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,12 +18,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
 def site(tmp_path_factory):
     """The page with the committed demo bundle, as a first-time user gets it."""
     data_dir = tmp_path_factory.mktemp("browser")
-    service = Service(service_env(DEMO, data_dir), data_dir)
-    try:
-        service.start_api()
+    with running_api(service_env(DEMO, data_dir), data_dir) as service:
         yield service
-    finally:
-        service.stop()
 
 
 @pytest.fixture(scope="module")

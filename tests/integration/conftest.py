@@ -148,6 +148,17 @@ class Service:
             process.wait()
 
 
+@contextlib.contextmanager
+def running_api(env: dict[str, str], logdir: Path) -> Iterator[Service]:
+    """An API process (embedded mode starts its own worker) for the length of a ``with`` block."""
+    service = Service(env, logdir)
+    try:
+        service.start_api()
+        yield service
+    finally:
+        service.stop()
+
+
 def service_env(tiny_bundle: Path, data_dir: Path, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MUSICXAI_") and k != "REDIS_URL"}
     env.update(

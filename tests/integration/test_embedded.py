@@ -2,18 +2,14 @@
 
 import pytest
 
-from tests.integration.conftest import Service, service_env, wait_for_job, wav_bytes
+from tests.integration.conftest import running_api, service_env, wait_for_job, wav_bytes
 
 
 @pytest.fixture(scope="module")
 def embedded(tiny_bundle, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("embedded")
-    service = Service(service_env(tiny_bundle, data_dir), data_dir)
-    try:
-        service.start_api()
+    with running_api(service_env(tiny_bundle, data_dir), data_dir) as service:
         yield service
-    finally:
-        service.stop()
 
 
 def test_embedded_service_predicts_and_finishes_a_lime_job(embedded):

@@ -7,7 +7,16 @@ import subprocess
 import httpx
 import pytest
 
-from tests.integration.conftest import RedisServer, Service, free_port, service_env, wait_for_job, wait_until, wav_bytes
+from tests.integration.conftest import (
+    RedisServer,
+    Service,
+    free_port,
+    running_api,
+    service_env,
+    wait_for_job,
+    wait_until,
+    wav_bytes,
+)
 
 SLOW = {"method": "lime", "num_samples": 1500, "segmentation": "time_frequency"}
 
@@ -19,20 +28,15 @@ def _problem_status(response) -> int:
 
 def test_queue_down_gives_503_for_jobs_while_predictions_still_work(tiny_bundle, tmp_path):
     env = service_env(tiny_bundle, tmp_path / "data", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
-    service = Service(env, tmp_path)
-    try:
-        service.start_api()
-        with service.client() as client:
-            clip = {"file": ("c.wav", wav_bytes(4.0), "audio/wav")}
-            assert client.post("/v1/predictions", files=clip).status_code == 200
-            response = client.post("/v1/predictions", params={"explain": "lime"}, files=clip)
-            assert response.status_code == 503 and _problem_status(response) == 503
-            response = client.post("/v1/explanations", files=clip, data={"method": "lime"})
-            assert response.status_code == 503
-            assert client.get("/readyz").status_code == 503
-            assert client.get("/healthz").status_code == 200
-    finally:
-        service.stop()
+    with running_api(env, tmp_path) as service, service.client() as client:
+        clip = {"file": ("c.wav", wav_bytes(4.0), "audio/wav")}
+        assert client.post("/v1/predictions", files=clip).status_code == 200
+        response = client.post("/v1/predictions", params={"explain": "lime"}, files=clip)
+        assert response.status_code == 503 and _problem_status(response) == 503
+        response = client.post("/v1/explanations", files=clip, data={"method": "lime"})
+        assert response.status_code == 503
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
 
 
 @pytest.fixture

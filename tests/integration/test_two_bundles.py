@@ -6,7 +6,7 @@ import os
 import pytest
 import soundfile as sf
 
-from tests.integration.conftest import Service, service_env, wait_for_job, wav_bytes
+from tests.integration.conftest import running_api, service_env, wait_for_job, wav_bytes
 
 
 @pytest.fixture(scope="module")
@@ -15,12 +15,8 @@ def two_models(tiny_bundle, tiny_transfer_bundle, tmp_path_factory):
     for bundle in (tiny_bundle, tiny_transfer_bundle):
         os.symlink(bundle, models / bundle.name)
     data_dir = tmp_path_factory.mktemp("two-data")
-    service = Service(service_env(models / tiny_bundle.name, data_dir), data_dir)
-    try:
-        service.start_api()
+    with running_api(service_env(models / tiny_bundle.name, data_dir), data_dir) as service:
         yield service
-    finally:
-        service.stop()
 
 
 def test_models_lists_both_bundles_with_their_own_features(two_models):
