@@ -8,7 +8,9 @@ from the mask matrix, streamed through the model in batches under a memory cap.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +35,10 @@ class EngineStats:
 
     def as_dict(self) -> dict:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+    def since(self, earlier: EngineStats) -> EngineStats:
+        """The work done after ``earlier`` was copied (an engine can serve several jobs)."""
+        return EngineStats(**{k: v - getattr(earlier, k) for k, v in self.__dict__.items()})
 
 
 def _check_masks(Z: np.ndarray, k: int) -> np.ndarray:
@@ -166,3 +172,29 @@ class NaiveEngine:
         self.stats.windows_evaluated += windows.shape[0] * windows.shape[1]
         self.stats.windows_naive = self.stats.windows_evaluated
         return probs.mean(axis=1)
+
+
+class EngineCache:
+    """Engines kept between jobs (least recently used dropped first).
+
+    A second explanation of the same clip with the same model, segmentation and baseline (SHAP
+    after LIME, another seed, more samples) reuses every window the first one evaluated and skips
+    the segmentation.
+    """
+
+    def __init__(self, max_engines: int = 4) -> None:
+        self.max_engines = max_engines
+        self._engines: OrderedDict[tuple, PerturbationEngine] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, build: Callable[[], PerturbationEngine]) -> PerturbationEngine:
+        with self._lock:
+            if key in self._engines:
+                self._engines.move_to_end(key)
+                return self._engines[key]
+        engine = build()
+        with self._lock:
+            self._engines[key] = engine
+            while len(self._engines) > self.max_engines:
+                self._engines.popitem(last=False)
+        return engine

@@ -10,7 +10,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from musicxai.audio import DecodedAudio
 from musicxai.classifier import GenreClassifier
-from musicxai.engine import PerturbationEngine
+from musicxai.engine import EngineCache, PerturbationEngine
 from musicxai.errors import ParameterError
 from musicxai.explainers import explain
 from musicxai.faithfulness import deletion_insertion
@@ -70,7 +70,11 @@ def run_explanation(
     params: ExplanationParams,
     *,
     progress: Progress | None = None,
+    engines: EngineCache | None = None,
+    clip_id: str | None = None,
 ) -> ExplanationOutput:
+    """Explain one clip. With ``engines`` and the clip's ``clip_id`` (its sha256), model calls made
+    by earlier jobs on the same clip, model, segmentation and baseline are reused."""
     report = progress or (lambda fraction, stage: None)
     genres = classifier.genres
     unknown = [g for g in params.genres or [] if g not in genres]
@@ -79,19 +83,39 @@ def run_explanation(
     settings = classifier.features
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    S = clip_log_mel(audio.samples, settings)
-    baseline = baseline_fill(S, params.baseline, rng=np.random.default_rng(params.seed))
-    segmentation = segment_clip(
-        audio.samples,
-        S,
-        baseline,
-        settings,
-        SegmentationParams(params.segmentation, params.segment_seconds, params.n_bands),
-    )
+
+    def build() -> PerturbationEngine:
+        S = clip_log_mel(audio.samples, settings)
+        baseline = baseline_fill(S, params.baseline, rng=np.random.default_rng(params.seed))
+        segmentation = segment_clip(
+            audio.samples,
+            S,
+            baseline,
+            settings,
+            SegmentationParams(params.segmentation, params.segment_seconds, params.n_bands),
+        )
+        return PerturbationEngine(classifier, segmentation)
+
+    if engines is not None and clip_id is not None:
+        noise_seed = params.seed if params.baseline == "noise" else None
+        key = (
+            clip_id,
+            classifier.name,
+            params.segmentation,
+            params.segment_seconds,
+            params.n_bands,
+            params.baseline,
+            noise_seed,
+        )
+        engine = engines.get(key, build)
+    else:
+        engine = build()
+    segmentation, S = engine.segmentation, engine.segmentation.S
+    stats_before = replace(engine.stats)
     timings["segmentation"] = time.perf_counter() - t0
     report(0.05, "segmented")
 
-    engine = PerturbationEngine(classifier, segmentation, progress=lambda f: report(0.05 + 0.7 * f, "explaining"))
+    engine.progress = lambda f: report(0.05 + 0.7 * f, "explaining")
     probabilities = engine(np.ones((1, segmentation.k), dtype=bool))[0]
     targets = [genres.index(g) for g in params.genres] if params.genres else [int(np.argmax(probabilities))]
     t0 = time.perf_counter()
@@ -122,7 +146,9 @@ def run_explanation(
         "complement.wav": wav_bytes(complement, audio.sample_rate),
     }
     timings["render"] = time.perf_counter() - t0
-    timings.update(perturbation=engine.stats.seconds_perturb, model=engine.stats.seconds_model)
+    stats = engine.stats.since(stats_before)
+    engine.progress = None
+    timings.update(perturbation=stats.seconds_perturb, model=stats.seconds_model)
     result = {
         "model": classifier.name,
         "method": params.method,
@@ -137,8 +163,8 @@ def run_explanation(
         "quality": {genres[t]: attribution.quality[t] for t in targets},
         "evidence_segments": np.flatnonzero(evidence_on).tolist(),
         "faithfulness": faithfulness,
-        "model_calls": engine.stats.model_calls,
-        "engine": engine.stats.as_dict(),
+        "model_calls": stats.model_calls,
+        "engine": stats.as_dict(),
         "backend": classifier.runner.backend,
         "device": classifier.runner.device,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},

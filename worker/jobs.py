@@ -77,7 +77,14 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
                 last[0] = now
                 ledger.update(job_id, progress=round(fraction, 3), stage=stage, heartbeat=now)
 
-        out = run_explanation(classifier, audio, ExplanationParams(**record.params), progress=progress)
+        out = run_explanation(
+            classifier,
+            audio,
+            ExplanationParams(**record.params),
+            progress=progress,
+            engines=state.engines,
+            clip_id=record.clip,
+        )
         for name, payload in out.artifacts.items():
             state.blobs.put(artifact_key(job_id, name), payload)
         ledger.update(job_id, status=JobStatus.succeeded, progress=1.0, stage="done", result=out.result)

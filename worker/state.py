@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from musicxai.config import Settings
+from musicxai.engine import EngineCache
 from musicxai.jobs import JobLedger, open_ledger
 from musicxai.registry import ModelRegistry
 from musicxai.storage import BlobStore, open_blob_store
@@ -15,6 +16,7 @@ class WorkerState:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.engines = EngineCache()
 
     @cached_property
     def registry(self) -> ModelRegistry:

@@ -92,3 +92,21 @@ def test_bad_engine_input_is_refused(clip, classifier):
     seg.S[0, 0] = np.nan
     with pytest.raises(ParameterError, match="NaN"):
         PerturbationEngine(classifier, seg)
+
+
+def test_engine_cache_lets_a_second_job_on_the_same_clip_reuse_model_calls(clip, classifier):
+    from musicxai.audio import DecodedAudio
+    from musicxai.engine import EngineCache
+    from musicxai.explain import ExplanationParams, run_explanation
+
+    audio = DecodedAudio(clip[0], 22050, len(clip[0]) / 22050)
+    lime = ExplanationParams(method="lime", segmentation="temporal", num_samples=150)
+    shap = ExplanationParams(method="shap", segmentation="temporal", num_samples=150)
+    cache = EngineCache()
+    run_explanation(classifier, audio, lime, engines=cache, clip_id="clip-a")
+    reused = run_explanation(classifier, audio, shap, engines=cache, clip_id="clip-a").result
+    alone = run_explanation(classifier, audio, shap).result
+    assert reused["weights"] == alone["weights"]
+    assert reused["engine"]["windows_evaluated"] < alone["engine"]["windows_evaluated"]
+    other_clip = run_explanation(classifier, audio, shap, engines=cache, clip_id="clip-b").result
+    assert other_clip["engine"]["windows_evaluated"] == alone["engine"]["windows_evaluated"]
