@@ -41,6 +41,7 @@ def test_lime_and_shap_jobs_succeed_with_heatmap_audio_and_attributions(distribu
             files={"file": ("clip.wav", wav_bytes(10.0, seed=3), "audio/wav")},
         ).json()
         assert [e["method"] for e in prediction["explanations"]] == ["lime", "shap"]
+        model_calls = []
         for ref in prediction["explanations"]:
             job = wait_for_job(client, ref["job_id"])
             assert job["status"] == "succeeded", job["error"]
@@ -60,9 +61,12 @@ def test_lime_and_shap_jobs_succeed_with_heatmap_audio_and_attributions(distribu
             faith = attributions["faithfulness"][genre]
             for key in ("deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc"):
                 assert 0.0 <= faith[key] <= 1.0
-            assert attributions["model_calls"] > 0 and attributions["params"]["method"] == ref["method"]
+            assert attributions["engine"]["masks"] >= 120 and attributions["params"]["method"] == ref["method"]
+            model_calls.append(attributions["model_calls"])
             quality = attributions["quality"][genre]
             assert ("r2" in quality) if ref["method"] == "lime" else quality["additivity_error"] < 1e-6
+    # the job that ran first called the model; the other may reuse its windows (same clip and segmentation)
+    assert max(model_calls) > 0
 
 
 def test_repeated_request_returns_the_same_job(distributed):
