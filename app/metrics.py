@@ -30,6 +30,49 @@ class ApiMetrics:
         self.queue_depth = Gauge(
             "musicxai_jobs_unfinished", "Jobs queued or running, from the ledger", ["status"], registry=self.registry
         )
+        self.jobs_finished = Counter(
+            "musicxai_explanation_jobs_finished_total",
+            "Jobs finished by workers",
+            ["status", "method"],
+            registry=self.registry,
+        )
+        self.job_seconds = Histogram(
+            "musicxai_explanation_job_seconds",
+            "Worker time of a job, decode to stored artifacts",
+            ["method"],
+            registry=self.registry,
+            buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+        )
+        self.job_stage_seconds = Histogram(
+            "musicxai_explanation_stage_seconds",
+            "Seconds per stage of succeeded jobs: segmentation, perturbation, model, fit, faithfulness, render",
+            ["stage", "method", "backend"],
+            registry=self.registry,
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+        )
+        self.job_model_calls = Counter(
+            "musicxai_explanation_model_calls_total",
+            "Batched model calls made by jobs",
+            ["method"],
+            registry=self.registry,
+        )
+        self.job_windows = Counter(
+            "musicxai_explanation_windows_total", "Windows evaluated by jobs", ["method"], registry=self.registry
+        )
+
+    def observe_finished(self, summaries: list[dict]) -> None:
+        """Fold in the figures workers left in the ledger since the last scrape."""
+        for job in summaries:
+            method = job["method"]
+            self.jobs_finished.labels(job["status"], method).inc()
+            self.job_seconds.labels(method).observe(job["total_s"])
+            if job["status"] != "succeeded":
+                continue
+            for stage, seconds in job["stages_s"].items():
+                if stage != "explain":  # the sum of perturbation, model and fit
+                    self.job_stage_seconds.labels(stage, method, job["backend"]).observe(seconds)
+            self.job_model_calls.labels(method).inc(job["model_calls"])
+            self.job_windows.labels(method).inc(job["windows_evaluated"])
 
 
 class LatencyMiddleware:

@@ -8,6 +8,7 @@ worker vanished, so no accepted job is lost silently.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -29,6 +30,7 @@ class JobStatus(StrEnum):
 
 
 UNFINISHED = (JobStatus.queued, JobStatus.running)
+MAX_FINISHED = 10_000  # figures kept for the metrics when nothing scrapes them
 
 
 class JobRecord(BaseModel):
@@ -68,6 +70,14 @@ class JobLedger:
     def unfinished(self) -> list[JobRecord]:
         raise NotImplementedError
 
+    def record_finished(self, summary: dict[str, Any]) -> None:
+        """Queue one finished job's figures (status, method, seconds per stage…) for the metrics."""
+        raise NotImplementedError
+
+    def drain_finished(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """Take the queued figures; each is handed out once, to whichever API process asks first."""
+        raise NotImplementedError
+
     def require(self, job_id: str) -> JobRecord:
         record = self.get(job_id)
         if record is None:
@@ -88,6 +98,9 @@ class SqliteJobLedger(JobLedger):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, doc TEXT NOT NULL)"
+            )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS finished (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL)"
             )
 
     def _conn(self) -> sqlite3.Connection:
@@ -132,6 +145,24 @@ class SqliteJobLedger(JobLedger):
     def delete(self, job_id: str) -> None:
         self._conn().execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
+    def record_finished(self, summary: dict[str, Any]) -> None:
+        conn = self._conn()
+        conn.execute("INSERT INTO finished (doc) VALUES (?)", (json.dumps(summary),))
+        conn.execute("DELETE FROM finished WHERE seq <= (SELECT MAX(seq) FROM finished) - ?", (MAX_FINISHED,))
+
+    def drain_finished(self, limit: int = 1000) -> list[dict[str, Any]]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = conn.execute("SELECT seq, doc FROM finished ORDER BY seq LIMIT ?", (limit,)).fetchall()
+            if rows:
+                conn.execute("DELETE FROM finished WHERE seq <= ?", (rows[-1][0],))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return [json.loads(doc) for _, doc in rows]
+
     def unfinished(self) -> list[JobRecord]:
         rows = (
             self._conn()
@@ -147,6 +178,7 @@ class RedisJobLedger(JobLedger):
     def __init__(self, client, *, prefix: str = "musicxai:job:") -> None:
         self.client, self.prefix = client, prefix
         self.unfinished_key = prefix.rstrip(":") + "s:unfinished"
+        self.finished_key = prefix.rstrip(":") + "s:finished"
 
     def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
         if self.client.set(self.prefix + record.id, record.model_dump_json(), nx=True):
@@ -184,6 +216,16 @@ class RedisJobLedger(JobLedger):
     def delete(self, job_id: str) -> None:
         self.client.delete(self.prefix + job_id)
         self.client.srem(self.unfinished_key, job_id)
+
+    def record_finished(self, summary: dict[str, Any]) -> None:
+        with self.client.pipeline() as pipe:
+            pipe.rpush(self.finished_key, json.dumps(summary))
+            pipe.ltrim(self.finished_key, -MAX_FINISHED, -1)
+            pipe.execute()
+
+    def drain_finished(self, limit: int = 1000) -> list[dict[str, Any]]:
+        items = self.client.lpop(self.finished_key, limit) or []
+        return [json.loads(item) for item in items]
 
     def unfinished(self) -> list[JobRecord]:
         ids = sorted(i.decode() for i in self.client.smembers(self.unfinished_key))

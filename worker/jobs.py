@@ -56,6 +56,7 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
         task_id=task_id,
     )
     log.info("job %s: attempt %d (task %s)", job_id, attempts, task_id)
+    started = time.time()
     try:
         data = state.blobs.get(clip_key(record.clip))
         if data is None:
@@ -89,6 +90,7 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
             state.blobs.put(artifact_key(job_id, name), payload)
         ledger.update(job_id, status=JobStatus.succeeded, progress=1.0, stage="done", result=out.result)
         log.info("job %s: succeeded, %d model calls", job_id, out.result["model_calls"])
+        _record(state, record.method, "succeeded", started, out.result)
         return {"job_id": job_id, "status": "succeeded"}
     except MusicXAIError as exc:
         ledger.update(job_id, status=JobStatus.failed, stage="failed", error=exc.detail)
@@ -99,4 +101,21 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
             stage="failed",
             error=f"The job exceeded its time limit of {settings.job_soft_time_limit_s} s.",
         )
+    _record(state, record.method, "failed", started, None)
     return {"job_id": job_id, "status": "failed"}
+
+
+def _record(state: WorkerState, method: str, status: str, started: float, result: dict | None) -> None:
+    """Leave the job's figures for the API's /metrics; metrics never fail a job."""
+    summary = {"status": status, "method": method, "total_s": time.time() - started}
+    if result is not None:
+        summary |= {
+            "backend": result["backend"],
+            "stages_s": result["timings_s"],
+            "model_calls": result["model_calls"],
+            "windows_evaluated": result["engine"]["windows_evaluated"],
+        }
+    try:
+        state.ledger.record_finished(summary)
+    except Exception:
+        log.warning("could not record the figures of a finished job", exc_info=True)

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from musicxai.genres import GTZAN_GENRES
-from tests.integration.conftest import wait_for_job, wav_bytes
+from tests.integration.conftest import wait_for_job, wait_until, wav_bytes
 
 FAST = {"num_samples": "120", "segmentation": "temporal"}
 
@@ -155,8 +155,22 @@ def test_models_metrics_docs_and_readiness(distributed):
         entry = models["models"][0]
         assert entry["split"]["unit"] == "track" and len(entry["genres"]) == 10 and entry["backend"] == "tensorflow"
         assert client.get("/readyz").json()["status"] == "ready"
-        metrics = client.get("/metrics").text
+        prediction = client.post(
+            "/v1/predictions",
+            params={"explain": "shap", "num_samples": "30", "segmentation": "temporal"},
+            files={"file": ("m.wav", wav_bytes(4.0, seed=9), "audio/wav")},
+        ).json()
+        assert wait_for_job(client, prediction["explanations"][0]["job_id"])["status"] == "succeeded"
+        metrics = wait_until(
+            lambda: (
+                (text := client.get("/metrics").text) and "musicxai_explanation_stage_seconds_count" in text and text
+            ),
+            timeout=10,
+            what="the worker's job figures in /metrics",
+        )
         assert "musicxai_http_request_seconds_bucket" in metrics and "musicxai_jobs_unfinished" in metrics
+        assert 'musicxai_explanation_jobs_finished_total{method="shap",status="succeeded"}' in metrics
+        assert 'musicxai_explanation_stage_seconds_count{backend="tensorflow",method="shap",stage="model"}' in metrics
         assert client.get("/docs").status_code == 200
         spec = client.get("/openapi.json").json()
         assert "/v1/explanations/{job_id}" in spec["paths"]

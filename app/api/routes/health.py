@@ -30,7 +30,8 @@ def metrics(service: ServiceDep, metrics: MetricsDep) -> Response:
     try:
         for record in service.ledger.unfinished():
             counts[record.status] += 1
-    except Exception:
+        metrics.observe_finished(service.ledger.drain_finished())
+    except Exception:  # the ledger's store is down: serve what this process knows
         counts = {}
     for status, value in counts.items():
         metrics.queue_depth.labels(status.value).set(value)
