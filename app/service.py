@@ -83,14 +83,7 @@ class ExplanationService:
             log.warning("clip store unreachable; prediction served without storing the clip")
             clip = StoredClip(hashlib.sha256(data).hexdigest(), data)
         classifier = self.registry.get(name)
-        audio = decode_isolated(
-            clip.data,
-            sr=classifier.features.sample_rate,
-            max_duration=self.settings.max_duration_s,
-            min_duration=self.settings.min_duration_s,
-            timeout_s=self.settings.decode_timeout_s,
-            memory_bytes=self.settings.decode_memory_bytes,
-        )
+        audio = decode_isolated(clip.data, sr=classifier.features.sample_rate, **self.settings.decode_limits())
         prediction = classifier.classify(audio.samples)
         jobs = [self.create_job(clip, params, model=name) for params in job_params]
         return {
@@ -124,8 +117,6 @@ class ExplanationService:
         record = JobRecord(id=job_id, clip=clip.sha256, model=name, method=params.method, params=params.model_dump())
         try:
             record, created = self.ledger.create(record)
-        except ServiceUnavailableError:
-            raise
         except Exception as exc:  # the ledger's store (Redis) is down
             raise ServiceUnavailableError("The job store is unreachable; explanations cannot be queued now.") from exc
         if not created and record.status != JobStatus.failed:

@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     )
     engine_max_batch_windows: int = Field(1024, ge=1)
 
+    def decode_limits(self) -> dict[str, float | int]:
+        """The keyword arguments of :func:`musicxai.sandbox.decode_isolated` that these settings fix."""
+        return {
+            "max_duration": self.max_duration_s,
+            "min_duration": self.min_duration_s,
+            "timeout_s": self.decode_timeout_s,
+            "memory_bytes": self.decode_memory_bytes,
+        }
+
     @property
     def embedded(self) -> bool:
         return not self.redis_url

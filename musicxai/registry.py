@@ -51,6 +51,9 @@ class ModelRegistry:
             self._ids[name] = f"{name}@{digest}"
         return self._ids[name]
 
+    def is_loaded(self, name: str | None = None) -> bool:
+        return self.resolve(name) in self._loaded
+
     def get(self, name: str | None = None) -> GenreClassifier:
         name = self.resolve(name)
         with self._lock:

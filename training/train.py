@@ -20,6 +20,7 @@ from musicxai.bundle import (
     SplitInfo,
     TestMetrics,
     TrainingData,
+    read_bundle_meta,
     write_bundle_meta,
 )
 from musicxai.classifier import GenreClassifier
@@ -242,8 +243,6 @@ def evaluate_bundle(bundle: Path, test: WindowSet, *, history: dict | None = Non
 
 def reevaluate(bundle: Path, data: Path, *, workers: int | None = None) -> BundleMeta:
     """Recompute the metrics of an existing bundle on the test tracks its split recorded."""
-    from musicxai.bundle import read_bundle_meta
-
     meta = read_bundle_meta(bundle)
     by_path = {t.relpath: t for t in discover_tracks(data)}
     missing = [p for p in meta.split.test_tracks if p not in by_path]

@@ -62,14 +62,7 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
         if data is None:
             raise MusicXAIError("The uploaded clip is no longer stored (expired); upload it again.")
         classifier = state.registry.get(record.model)
-        audio = decode_isolated(
-            data,
-            sr=classifier.features.sample_rate,
-            max_duration=settings.max_duration_s,
-            min_duration=settings.min_duration_s,
-            timeout_s=settings.decode_timeout_s,
-            memory_bytes=settings.decode_memory_bytes,
-        )
+        audio = decode_isolated(data, sr=classifier.features.sample_rate, **settings.decode_limits())
         last = [0.0]
 
         def progress(fraction: float, stage: str) -> None:

@@ -17,7 +17,7 @@ def healthz() -> dict:
 
 @router.get("/readyz", summary="Model loaded and job queue reachable (predictions work without the queue)")
 def readyz(request: Request, service: ServiceDep):
-    checks = {"model": service.registry.default in service.registry._loaded, "queue": request.app.state.broker_ok()}
+    checks = {"model": service.registry.is_loaded(), "queue": request.app.state.broker_ok()}
     if all(checks.values()):
         return {"status": "ready", "checks": checks}
     failing = ", ".join(k for k, ok in checks.items() if not ok)

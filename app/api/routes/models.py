@@ -14,7 +14,7 @@ def list_models(service: ServiceDep) -> dict:
     models = []
     for name in registry.names():
         meta = registry.meta(name)
-        loaded = name in registry._loaded
+        loaded = registry.is_loaded(name)
         models.append(
             {
                 "name": name,
