@@ -14,6 +14,8 @@ from musicxai.bundle import MODEL_FILE, BundleMeta, read_bundle_meta
 from musicxai.features import clip_log_mel, frame_windows, normalise
 from musicxai.runner import DEFAULT_BATCH, ModelRunner
 
+WARM_SEGMENTS = 160  # the default explanation grid of a 30 s clip: 20 time slices × 8 mel bands
+
 
 @dataclass(frozen=True)
 class ClipPrediction:
@@ -56,6 +58,10 @@ class GenreClassifier:
         probs = self.runner.predict(normalise(flat, self.meta.normalisation))
         return probs.reshape(*lead, len(self.genres))
 
+    def normalised(self, S: np.ndarray) -> np.ndarray:
+        """[shape=(n_mels, t)] dB -> the model's input scale, same shape (what the runner sees)."""
+        return normalise(S[None], self.meta.normalisation)[0, ..., 0]
+
     def classify_log_mel(self, S: np.ndarray) -> ClipPrediction:
         windows = self.window_probabilities(frame_windows(S, self.features))
         return ClipPrediction(windows.mean(axis=0), windows, self.genres)
@@ -63,7 +69,13 @@ class GenreClassifier:
     def classify(self, y: np.ndarray) -> ClipPrediction:
         return self.classify_log_mel(clip_log_mel(y, self.features))
 
-    def warm_up(self) -> None:
-        """Compile the model call and librosa's numba kernels before the first request pays for them."""
-        self.runner.warm_up()
+    def warm_up(self, *, explanations: bool = False) -> None:
+        """Compile the model call and librosa's numba kernels before the first request pays for them;
+        with ``explanations`` (workers) also the on-device composition (JAX) for a 30 s clip on the
+        default segment grid."""
+        frames = 1 + int(30.0 * self.features.sample_rate) // self.features.hop_length
+        if explanations:
+            self.runner.warm_up(clip_frames=frames, segments=WARM_SEGMENTS)
+        else:
+            self.runner.warm_up()
         self.classify(np.zeros(self.features.sample_rate, dtype=np.float32))

@@ -3,7 +3,9 @@
 A window's output depends only on the segments that overlap it, so each distinct
 (window, local mask) pair is evaluated once and remembered; LIME, SHAP and the faithfulness curves
 of one job all draw on the same memory. Perturbed windows are built with array operations straight
-from the mask matrix, streamed through the model in batches under a memory cap.
+from the mask matrix, streamed through the model in batches under a memory cap: on the host with
+numpy, or, when the runner composes on the device (JAX) and the segmentation is a label map, on the
+accelerator inside the model's own jitted call, so only mask rows and window starts cross the bus.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import numpy as np
 from musicxai.classifier import GenreClassifier
 from musicxai.errors import ParameterError
 from musicxai.features import frame_windows, window_starts
-from musicxai.segmentation import Segmentation
+from musicxai.segmentation import LabelSegmentation, Segmentation
 
 ProgressFn = Callable[[float], None]
+DEVICE_CALLS_PER_REPORT = 8  # model calls in flight on the device between two progress reports
 
 
 @dataclass
@@ -48,6 +51,21 @@ def _check_masks(Z: np.ndarray, k: int) -> np.ndarray:
     if Z.shape[0] == 0:
         raise ParameterError("mask matrix is empty: no sample to evaluate")
     return Z.astype(bool)
+
+
+def _distinct_rows(local: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+    """Distinct rows of a bool matrix, the row each input row maps to, and a hashable key per
+    distinct row: an int when a row fits 64 bits (a fast 1-D unique), else its packed bytes."""
+    packed = np.packbits(local, axis=1, bitorder="little")
+    if packed.shape[1] <= 8:
+        wide = np.zeros((len(packed), 8), dtype=np.uint8)
+        wide[:, : packed.shape[1]] = packed
+        codes = wide.view("<u8")[:, 0]
+        distinct, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        return local[first], inverse.reshape(-1), distinct.tolist()
+    distinct, inverse = np.unique(local, axis=0, return_inverse=True)
+    keys = [row.tobytes() for row in np.packbits(distinct, axis=1)]
+    return distinct, inverse.reshape(-1), keys
 
 
 @dataclass
@@ -80,7 +98,23 @@ class PerturbationEngine:
         self._floor = features.floor_db
         self._spans = [(int(s), min(int(s) + self._width, n_frames)) for s in window_starts(n_frames, features)]
         self._local = [self.segmentation.components_in(a, b) for a, b in self._spans]
-        self._memory: list[dict[bytes, np.ndarray]] = [{} for _ in self._spans]
+        self._memory: list[dict[int | bytes, np.ndarray]] = [{} for _ in self._spans]
+        self._device_clip = None
+        runner = self.classifier.runner
+        if runner.composes_on_device and isinstance(self.segmentation, LabelSegmentation):
+            t0 = time.perf_counter()
+            floor = self.classifier.normalised(np.full((len(self.segmentation.S), 1), self._floor))[:, 0]
+            self._device_clip = runner.put_clip(
+                self.classifier.normalised(self.segmentation.S),
+                self.classifier.normalised(self.segmentation.baseline),
+                self.segmentation.labels,
+                floor,
+            )
+            self.stats.seconds_perturb += time.perf_counter() - t0
+
+    @property
+    def composes_on_device(self) -> bool:
+        return self._device_clip is not None
 
     @property
     def n_windows(self) -> int:
@@ -93,13 +127,15 @@ class PerturbationEngine:
         plans = []
         todo = 0
         for w, local in enumerate(self._local):
-            uniq, inverse = np.unique(Z[:, local], axis=0, return_inverse=True)
-            keys = [row.tobytes() for row in np.packbits(uniq, axis=1)]
+            uniq, inverse, keys = _distinct_rows(Z[:, local])
             new = [i for i, key in enumerate(keys) if key not in self._memory[w]]
-            plans.append((w, uniq, inverse.reshape(-1), keys, new))
+            plans.append((w, uniq, inverse, keys, new))
             todo += len(new)
         self.stats.seconds_perturb += time.perf_counter() - started
-        self._evaluate(plans, todo)
+        if self._device_clip is not None:
+            self._evaluate_on_device(plans, todo)
+        else:
+            self._evaluate(plans, todo)
         n_genres = len(self.classifier.genres)
         window_probs = np.empty((Z.shape[0], self.n_windows, n_genres), dtype=np.float64)
         for w, _uniq, inverse, keys, _new in plans:
@@ -112,7 +148,7 @@ class PerturbationEngine:
         """Build the windows no earlier call has seen and stream them through the model."""
         k = self.segmentation.k
         batch: list[np.ndarray] = []
-        owners: list[tuple[int, bytes]] = []
+        owners: list[tuple[int, int | bytes]] = []
         done = 0
         for w, uniq, _inverse, keys, new in plans:
             a, b = self._spans[w]
@@ -136,7 +172,37 @@ class PerturbationEngine:
             done += self._flush(batch, owners)
             self._report(done, todo)
 
-    def _flush(self, batch: list[np.ndarray], owners: list[tuple[int, bytes]]) -> int:
+    def _evaluate_on_device(self, plans, todo: int) -> None:
+        """Send only the new windows' mask rows and start frames; the runner composes them on the device."""
+        if not todo:
+            return
+        t0 = time.perf_counter()
+        rows = np.zeros((todo, self.segmentation.k), dtype=bool)
+        starts = np.empty(todo, dtype=np.int32)
+        owners: list[tuple[int, int | bytes]] = []
+        at = 0
+        for w, uniq, _inverse, keys, new in plans:
+            rows[at : at + len(new), self._local[w]] = uniq[new]
+            starts[at : at + len(new)] = self._spans[w][0]
+            owners.extend((w, keys[i]) for i in new)
+            at += len(new)
+        self.stats.seconds_perturb += time.perf_counter() - t0
+        runner = self.classifier.runner
+        step = self.max_batch_windows * DEVICE_CALLS_PER_REPORT
+        for lo in range(0, todo, step):
+            calls_before = runner.calls
+            t0 = time.perf_counter()
+            probs = runner.masked_predict(
+                self._device_clip, rows[lo : lo + step], starts[lo : lo + step], max_batch=self.max_batch_windows
+            )
+            self.stats.seconds_model += time.perf_counter() - t0
+            self.stats.model_calls += runner.calls - calls_before
+            self.stats.windows_evaluated += len(probs)
+            for (w, key), p in zip(owners[lo : lo + step], probs, strict=True):
+                self._memory[w][key] = p
+            self._report(min(lo + step, todo), todo)
+
+    def _flush(self, batch: list[np.ndarray], owners: list[tuple[int, int | bytes]]) -> int:
         windows = np.concatenate(batch)
         calls_before = self.classifier.runner.calls
         t0 = time.perf_counter()

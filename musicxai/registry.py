@@ -12,8 +12,18 @@ from musicxai.errors import BundleError, NotFoundError
 
 
 class ModelRegistry:
-    def __init__(self, models_dir: Path, *, default: str, batch_size: int = 256, backend: str | None = None) -> None:
+    def __init__(
+        self,
+        models_dir: Path,
+        *,
+        default: str,
+        batch_size: int = 256,
+        backend: str | None = None,
+        warm_explanations: bool = False,
+    ) -> None:
+        """``warm_explanations``: compile what explanation jobs need too when a model loads (workers)."""
         self.models_dir = Path(models_dir)
+        self.warm_explanations = warm_explanations
         self.default = default
         self.batch_size = batch_size
         self.backend = backend
@@ -59,6 +69,6 @@ class ModelRegistry:
         with self._lock:
             if name not in self._loaded:
                 classifier = GenreClassifier(self.path(name), batch_size=self.batch_size, backend=self.backend)
-                classifier.warm_up()
+                classifier.warm_up(explanations=self.warm_explanations)
                 self._loaded[name] = classifier
             return self._loaded[name]

@@ -4,7 +4,9 @@ The same ``model.keras`` runs on two Keras 3 backends. TensorFlow (the CPU defau
 ``tf.function`` with a fixed input signature (only the batch size is free), traced once per process.
 JAX (GPU workers, where TensorFlow is not installed): ``jax.jit`` over ``model.stateless_call``; JAX
 compiles once per input shape, so batches are padded to a few fixed bucket sizes, all compiled by
-:meth:`ModelRunner.warm_up` before the first job.
+:meth:`ModelRunner.warm_up` before the first job. On JAX the runner can also build perturbed windows
+itself (:meth:`ModelRunner.masked_predict`): the clip and its segment map go to the device once, and
+each batch only sends mask rows and window starts, composed in the same jitted call as the model.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +23,28 @@ from musicxai.errors import BundleError, ParameterError
 
 DEFAULT_BATCH = 256
 BACKENDS = ("tensorflow", "jax")
+FRAME_STEP = 512  # device clips are padded to a multiple of this many frames (one compile per length class)
+MIN_SEGMENTS = 64  # mask rows are padded to a power of two of at least this many segments
+
+
+def _round_up(n: int, step: int) -> int:
+    return -(-n // step) * step
+
+
+def segment_bucket(k: int) -> int:
+    """Padded mask width for k segments: few distinct shapes, so few compiles."""
+    return max(MIN_SEGMENTS, 1 << (k - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class DeviceClip:
+    """A clip resident on the accelerator: normalised log-mel, baseline and segment labels,
+    padded past the last window with the features' floor level."""
+
+    S: object  # jax.Array [shape=(n_mels, frames_padded)] float32, normalised
+    baseline: object  # jax.Array, same shape
+    labels: object  # jax.Array, int32, same shape
+    k: int
 
 
 class ModelRunner:
@@ -73,11 +98,14 @@ class ModelRunner:
         self.input_shape = tuple(input_shape)
         self.batch_size = batch_size
         self.backend = keras.backend.backend()
-        self.buckets = tuple(sorted({b for b in (1, 8, 32, 128) if b < batch_size} | {batch_size}))
+        # JAX compiles once per shape: batches are padded up to 8, 32, 128, 512, 2048 or batch_size
+        self.buckets = tuple(sorted({b for b in (8, 32, 128, 512, 2048) if b < batch_size} | {batch_size}))
         self.calls = 0
         self.windows = 0
         self.seconds = 0.0
         self._lock = threading.Lock()
+        self._masked = None
+        self._forward = None
         self._call = self._compile()
 
     def _compile(self):
@@ -98,10 +126,26 @@ class ModelRunner:
         trainable = [v.value for v in model.trainable_variables]
         non_trainable = [v.value for v in model.non_trainable_variables]
 
+        import jax.numpy as jnp
+
+        n_mels, width = self.input_shape[:2]
+
         @jax.jit
         def forward(x):
             outputs, _ = model.stateless_call(trainable, non_trainable, x, training=False)
             return outputs
+
+        def compose(S, baseline, labels, row, start):
+            cut = lambda a: jax.lax.dynamic_slice(a, (0, start), (n_mels, width))  # noqa: E731
+            return jnp.where(row[cut(labels)], cut(S), cut(baseline))
+
+        @jax.jit
+        def masked(S, baseline, labels, rows, starts):
+            x = jax.vmap(compose, in_axes=(None, None, None, 0, 0))(S, baseline, labels, rows, starts)
+            return forward(x[..., None])
+
+        self._masked = masked
+        self._forward = forward
 
         def call(x: np.ndarray) -> np.ndarray:
             n = x.shape[0]
@@ -111,6 +155,84 @@ class ModelRunner:
             return np.asarray(forward(x))[:n]
 
         return call
+
+    @property
+    def composes_on_device(self) -> bool:
+        """Whether :meth:`masked_predict` is available (the JAX backend)."""
+        return self._masked is not None
+
+    def put_clip(self, S: np.ndarray, baseline: np.ndarray, labels: np.ndarray, floor: np.ndarray) -> DeviceClip:
+        """Copy one clip to the device, once per explanation engine.
+
+        S, baseline : normalised log-mels [shape=(n_mels, t)]; labels : segment of each cell, 0..k-1;
+        floor : the normalised silence level per band [shape=(n_mels,)], shown past the clip's end.
+        """
+        import jax
+
+        n_mels, t = S.shape
+        frames = _round_up(t + self.input_shape[1], FRAME_STEP)
+        tail = np.repeat(np.asarray(floor, dtype=np.float32).reshape(n_mels, 1), frames - t, axis=1)
+        return DeviceClip(
+            S=jax.device_put(np.concatenate([S.astype(np.float32), tail], axis=1)),
+            baseline=jax.device_put(np.concatenate([baseline.astype(np.float32), tail], axis=1)),
+            labels=jax.device_put(np.pad(labels.astype(np.int32), ((0, 0), (0, frames - t)))),
+            k=int(labels.max()) + 1,
+        )
+
+    def masked_predict(
+        self, clip: DeviceClip, rows: np.ndarray, starts: np.ndarray, *, max_batch: int | None = None
+    ) -> np.ndarray:
+        """Probabilities of windows composed on the device: window i keeps segment j's cells where
+        ``rows[i, j]`` and shows the baseline elsewhere, over frames ``starts[i]`` onwards.
+
+        rows [shape=(n, k)] bool, starts [shape=(n,)] int -> [shape=(n, num_classes)]
+        max_batch : at most this many windows per model call (the caller's memory cap).
+        """
+        if self._masked is None:
+            raise ParameterError(f"the {self.backend} backend does not compose windows on the device")
+        n = rows.shape[0]
+        step = min(self.batch_size, max_batch or self.batch_size)
+        width = segment_bucket(clip.k)
+        started = time.perf_counter()
+        pending = []
+        with self._lock:
+            for i in range(0, n, step):
+                chunk = rows[i : i + step]
+                bucket = next(b for b in self.buckets if b >= chunk.shape[0])
+                padded_rows = np.zeros((bucket, width), dtype=bool)
+                padded_rows[: chunk.shape[0], : clip.k] = chunk
+                padded_starts = np.zeros(bucket, dtype=np.int32)
+                padded_starts[: chunk.shape[0]] = starts[i : i + step]
+                # dispatch is asynchronous: the device works while the host prepares the next batch
+                probs = self._masked(clip.S, clip.baseline, clip.labels, padded_rows, padded_starts)
+                pending.append((chunk.shape[0], probs))
+                self.calls += 1
+            out = [np.asarray(probs)[:m] for m, probs in pending]
+            self.windows += n
+            self.seconds += time.perf_counter() - started
+        if not out:
+            return np.zeros((0, self.model.output_shape[-1]), dtype=np.float32)
+        return np.concatenate(out, axis=0).astype(np.float32)
+
+    def resident_windows_per_s(self, repeats: int = 3) -> float:
+        """Windows/s of the bare model on one full batch already in device memory (best of
+        ``repeats``): the ceiling for anything that feeds it, the engine included. On TensorFlow,
+        where host and device memory are one, the plain call."""
+        x = np.zeros((self.batch_size, *self.input_shape), dtype=np.float32)
+        if self._forward is None:
+            run = lambda: self._call(x)  # noqa: E731
+        else:
+            import jax
+
+            x = jax.device_put(x)
+            run = lambda: self._forward(x).block_until_ready()  # noqa: E731
+        run()
+        best = np.inf
+        for _ in range(repeats):
+            started = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - started)
+        return self.batch_size / best
 
     @property
     def device(self) -> str:
@@ -141,7 +263,15 @@ class ModelRunner:
             self.seconds += time.perf_counter() - start
         return np.concatenate(out, axis=0).astype(np.float32)
 
-    def warm_up(self) -> None:
-        """Compile every batch shape the runner will use before the first request pays for it."""
+    def warm_up(self, clip_frames: int | None = None, segments: int | None = None) -> None:
+        """Compile every batch shape the runner will use before the first request pays for it; with
+        ``clip_frames`` and ``segments`` (JAX), also the on-device composition for clips of that size."""
         for size in self.buckets if self.backend == "jax" else (1,):
             self._call(np.zeros((size, *self.input_shape), dtype=np.float32))
+        if self._masked is None or clip_frames is None or segments is None:
+            return
+        n_mels = self.input_shape[0]
+        labels = np.arange(n_mels * clip_frames).reshape(n_mels, clip_frames) % segments
+        clip = self.put_clip(np.zeros(labels.shape), np.zeros(labels.shape), labels, np.zeros(n_mels))
+        for size in self.buckets:
+            self.masked_predict(clip, np.ones((size, segments), dtype=bool), np.zeros(size, dtype=np.int32))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from musicxai.classifier import GenreClassifier
-from musicxai.engine import NaiveEngine, PerturbationEngine
+from musicxai.engine import NaiveEngine, PerturbationEngine, _distinct_rows
 from musicxai.errors import ParameterError
 from musicxai.explainers import explain_lime, explain_shap, sample_lime_masks
 from musicxai.features import clip_log_mel
@@ -110,3 +110,14 @@ def test_engine_cache_lets_a_second_job_on_the_same_clip_reuse_model_calls(clip,
     assert reused["engine"]["windows_evaluated"] < alone["engine"]["windows_evaluated"]
     other_clip = run_explanation(classifier, audio, shap, engines=cache, clip_id="clip-b").result
     assert other_clip["engine"]["windows_evaluated"] == alone["engine"]["windows_evaluated"]
+
+
+@pytest.mark.parametrize("width", [1, 16, 64, 65, 130])
+def test_distinct_rows_round_trip_with_one_key_per_distinct_local_mask(width):
+    """Integer keys up to 64 segments per window, packed bytes beyond: both must be exact."""
+    rng = np.random.default_rng(width)
+    local = rng.integers(0, 2, size=(300, width)).astype(bool)
+    local[150:] = local[:150]  # every row at least twice
+    distinct, inverse, keys = _distinct_rows(local)
+    np.testing.assert_array_equal(distinct[inverse], local)
+    assert len(keys) == len(set(keys)) == len(distinct) == len(np.unique(local, axis=0))
