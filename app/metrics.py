@@ -45,7 +45,8 @@ class ApiMetrics:
         )
         self.job_stage_seconds = Histogram(
             "musicxai_explanation_stage_seconds",
-            "Seconds per stage of succeeded jobs: segmentation, perturbation, model, fit, faithfulness, render",
+            "Seconds per stage of succeeded jobs: decode, segmentation, perturbation, model, fit, faithfulness, "
+            "render, store",
             ["stage", "method", "backend"],
             registry=self.registry,
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300),

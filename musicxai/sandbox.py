@@ -6,7 +6,9 @@ the caller gets an :class:`~musicxai.errors.AudioError` instead.
 
 The API forks the child from a forkserver that already imported the decoder (~50 ms a clip).
 Celery's pool processes are daemonic and may not fork children of their own, so there the child is
-a fresh interpreter (``python -m musicxai.sandbox``, ~250 ms, negligible next to a job).
+a fresh interpreter (``python -m musicxai.sandbox``). Starting one costs ~250 ms, more than a whole
+GPU explanation, so the next child is started as soon as the previous one is taken and waits, its
+imports done, for the next clip: every upload still gets a process of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import multiprocessing as mp
 import resource
 import subprocess
 import sys
+import threading
 from multiprocessing.connection import Connection
 
 import numpy as np
@@ -86,20 +89,62 @@ def _decode_forked(data: bytes, kwargs: dict, timeout_s: float, memory_bytes: in
     return _result(status, payload)
 
 
-def _decode_subprocess(data: bytes, kwargs: dict, timeout_s: float, memory_bytes: int) -> DecodedAudio:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "musicxai.sandbox", json.dumps(kwargs)],
-            input=data,
-            capture_output=True,
-            timeout=timeout_s,
-            preexec_fn=lambda: _limit(memory_bytes, int(timeout_s) + 1),
-            check=False,
+class _Standby:
+    """One decoder interpreter started ahead of need, per process and per set of limits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[tuple[int, int], subprocess.Popen] = {}
+
+    @staticmethod
+    def _spawn(memory_bytes: int, cpu_seconds: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "musicxai.sandbox"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=lambda: _limit(memory_bytes, cpu_seconds),
         )
+
+    def prepare(self, memory_bytes: int, cpu_seconds: int) -> None:
+        """Start a waiting decoder for these limits unless one is already waiting."""
+        key = (memory_bytes, cpu_seconds)
+        with self._lock:
+            child = self._waiting.get(key)
+            if child is None or child.poll() is not None:
+                self._waiting[key] = self._spawn(memory_bytes, cpu_seconds)
+
+    def take(self, memory_bytes: int, cpu_seconds: int) -> subprocess.Popen:
+        """A decoder for one clip (the waiting one if alive), and a new one started for the next clip."""
+        key = (memory_bytes, cpu_seconds)
+        with self._lock:
+            child = self._waiting.pop(key, None)
+        if child is None or child.poll() is not None:
+            child = self._spawn(memory_bytes, cpu_seconds)
+        self.prepare(memory_bytes, cpu_seconds)
+        return child
+
+
+_STANDBY = _Standby()
+
+
+def prepare_decoder(*, timeout_s: float = 30.0, memory_bytes: int = 2 * 1024**3, **_limits) -> None:
+    """Start the waiting decoder process now (worker start-up), so the first job does not wait for it.
+    Takes the same limits as :func:`decode_isolated`; only daemonic processes (Celery's pool) use it."""
+    if mp.current_process().daemon:
+        _STANDBY.prepare(memory_bytes, int(timeout_s) + 1)
+
+
+def _decode_subprocess(data: bytes, kwargs: dict, timeout_s: float, memory_bytes: int) -> DecodedAudio:
+    child = _STANDBY.take(memory_bytes, int(timeout_s) + 1)
+    try:
+        stdout, _ = child.communicate(json.dumps(kwargs).encode() + b"\n" + data, timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
         raise _timeout_error(timeout_s) from None
-    header, _, body = done.stdout.partition(b"\n")
-    if done.returncode != 0 or not header:
+    header, _, body = stdout.partition(b"\n")
+    if child.returncode != 0 or not header:
         raise errors.AudioError(CRASHED)
     meta = json.loads(header)
     if meta["status"] != "ok":
@@ -124,8 +169,12 @@ def decode_isolated(
 
 
 def _main() -> None:
-    """Child entry point: audio bytes on stdin -> one JSON line, then float32 samples, on stdout."""
-    status, payload = _decode(sys.stdin.buffer.read(), json.loads(sys.argv[1]))
+    """Child entry point: one JSON line of arguments, then the audio bytes, on stdin -> one JSON line,
+    then float32 samples, on stdout. Waits on stdin with the decoder imported; a parent that dies
+    closes the pipe, and the child exits."""
+    stdin = sys.stdin.buffer
+    kwargs = json.loads(stdin.readline() or b"{}")
+    status, payload = _decode(stdin.read(), kwargs)
     out = sys.stdout.buffer
     if status == "ok":
         samples, rate, source_duration = payload

@@ -62,7 +62,9 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
         if data is None:
             raise MusicXAIError("The uploaded clip is no longer stored (expired); upload it again.")
         classifier = state.registry.get(record.model)
+        t0 = time.perf_counter()
         audio = decode_isolated(data, sr=classifier.features.sample_rate, **settings.decode_limits())
+        decode_s = time.perf_counter() - t0
         last = [0.0]
 
         def progress(fraction: float, stage: str) -> None:
@@ -79,8 +81,10 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
             engines=state.engines,
             clip_id=record.clip,
         )
+        t0 = time.perf_counter()
         for name, payload in out.artifacts.items():
             state.blobs.put(artifact_key(job_id, name), payload)
+        out.result["timings_s"] |= {"decode": round(decode_s, 4), "store": round(time.perf_counter() - t0, 4)}
         ledger.update(job_id, status=JobStatus.succeeded, progress=1.0, stage="done", result=out.result)
         log.info("job %s: succeeded, %d model calls", job_id, out.result["model_calls"])
         _record(state, record.method, "succeeded", started, out.result)

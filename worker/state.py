@@ -8,6 +8,7 @@ from musicxai.config import Settings
 from musicxai.engine import EngineCache
 from musicxai.jobs import JobLedger, open_ledger
 from musicxai.registry import ModelRegistry
+from musicxai.sandbox import prepare_decoder
 from musicxai.storage import BlobStore, open_blob_store
 
 
@@ -25,6 +26,7 @@ class WorkerState:
             default=self.settings.default_model,
             batch_size=self.settings.model_batch_size,
             backend=self.settings.backend,
+            warm_explanations=True,
         )
 
     @cached_property
@@ -38,5 +40,6 @@ class WorkerState:
     def warm(self) -> None:
         """Load the default model and compile its call before the first job arrives."""
         self.registry.get()
+        prepare_decoder(**self.settings.decode_limits())
         self.ledger  # noqa: B018 - open connections now, not inside the first job
         self.blobs  # noqa: B018

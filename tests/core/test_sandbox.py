@@ -1,0 +1,74 @@
+"""The decoder child used inside Celery's (daemonic) pool: one fresh process per clip, started ahead."""
+
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from musicxai import sandbox
+from musicxai.audio import load_audio
+from musicxai.errors import AudioError
+
+LIMITS = {"timeout_s": 30.0, "memory_bytes": 2 * 1024**3}
+KWARGS = {"sr": 22050, "max_duration": 60.0, "min_duration": 1.0}
+KEY = (LIMITS["memory_bytes"], int(LIMITS["timeout_s"]) + 1)
+
+
+def wav(seconds: float = 2.0, sr: int = 44100) -> bytes:
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    sf.write(buffer, 0.1 * rng.standard_normal(int(seconds * sr)).astype("float32"), sr, format="WAV")
+    return buffer.getvalue()
+
+
+def _gone(pid: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_each_clip_gets_its_own_waiting_process():
+    data = wav()
+    first = sandbox._decode_subprocess(data, KWARGS, LIMITS["timeout_s"], LIMITS["memory_bytes"])
+    np.testing.assert_allclose(first.samples, load_audio(data, **KWARGS).samples, atol=1e-6)
+    waiting = sandbox._STANDBY._waiting[KEY]
+    assert waiting.poll() is None  # started for the next clip, imports under way or done
+    second = sandbox._decode_subprocess(data, KWARGS, LIMITS["timeout_s"], LIMITS["memory_bytes"])
+    np.testing.assert_array_equal(second.samples, first.samples)
+    assert waiting.returncode == 0  # the waiting process decoded the second clip and ended
+    assert sandbox._STANDBY._waiting[KEY].pid != waiting.pid
+
+
+def test_undecodable_bytes_are_an_audio_error_not_a_crash_of_the_caller():
+    with pytest.raises(AudioError):
+        sandbox._decode_subprocess(b"RIFF not really a wave file", KWARGS, 30.0, LIMITS["memory_bytes"])
+
+
+def test_a_decoder_over_its_memory_limit_is_reported_as_unusable_audio():
+    with pytest.raises(AudioError):
+        sandbox._decode_subprocess(wav(), KWARGS, 30.0, 64 * 1024**2)  # too little to even import numpy
+
+
+def test_a_waiting_decoder_ends_with_the_process_that_started_it():
+    script = (
+        "import multiprocessing as mp; mp.current_process().daemon = True\n"
+        "from musicxai import sandbox\n"
+        "sandbox.prepare_decoder(timeout_s=30.0, memory_bytes=2 * 1024**3)\n"
+        "print(next(iter(sandbox._STANDBY._waiting.values())).pid, flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=os.environ)
+    assert done.returncode == 0, done.stderr
+    assert _gone(int(done.stdout.split()[-1]))
