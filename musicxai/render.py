@@ -1,7 +1,8 @@
 """Pictures and files of an explanation: heatmap PNG, faithfulness PNG, WAV bytes.
 
 Plot functions take an ``ax`` and return the artist (librosa.display's habit); the ``*_png``
-helpers own a figure and return encoded bytes for storage. The Agg backend never opens a window.
+helpers own a figure (``matplotlib.figure.Figure``, not pyplot's global state, so a job may render
+its pictures in parallel threads) and return encoded bytes. The Agg backend never opens a window.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import soundfile as sf
-from matplotlib.colors import TwoSlopeNorm
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.figure import Figure
 
 from musicxai.features import FeatureSettings
 
@@ -33,39 +36,32 @@ def _hz_axis(ax, settings: FeatureSettings) -> None:
     ax.set_ylabel("frequency (Hz, mel scale)")
 
 
-def plot_log_mel(S: np.ndarray, settings: FeatureSettings, *, ax=None):
+def plot_attribution(S: np.ndarray, weight_map: np.ndarray, settings: FeatureSettings, *, ax=None) -> ScalarMappable:
+    """Log-mel in grey with signed attributions on top; opacity grows with |weight|.
+
+    The two layers are blended here into one RGB image (one image for matplotlib to resample, not
+    two with a per-pixel alpha). Returns the overlay's colour scale, for a colorbar.
+    """
     ax = ax or plt.gca()
+    limit = float(np.max(np.abs(weight_map))) or 1.0
+    scale = ScalarMappable(norm=TwoSlopeNorm(0.0, -limit, limit), cmap=DIVERGING)
+    grey = matplotlib.colormaps["gray"](Normalize(float(S.min()), float(S.max()))(S))[..., :3]
+    alpha = (0.15 + 0.65 * np.abs(weight_map) / limit)[..., None]
+    rgb = alpha * scale.to_rgba(weight_map)[..., :3] + (1.0 - alpha) * grey
     extent = (0.0, S.shape[1] * settings.frame_seconds, -0.5, S.shape[0] - 0.5)
-    image = ax.imshow(S, origin="lower", aspect="auto", cmap="gray", extent=extent, interpolation="nearest")
+    ax.imshow(rgb, origin="lower", aspect="auto", extent=extent, interpolation="nearest")
     ax.set_xlabel("time (s)")
     _hz_axis(ax, settings)
-    return image
-
-
-def plot_attribution(S: np.ndarray, weight_map: np.ndarray, settings: FeatureSettings, *, ax=None):
-    """Log-mel in grey with signed attributions on top; opacity grows with |weight|."""
-    ax = ax or plt.gca()
-    plot_log_mel(S, settings, ax=ax)
-    limit = float(np.max(np.abs(weight_map))) or 1.0
-    alpha = 0.15 + 0.65 * np.abs(weight_map) / limit
-    extent = (0.0, S.shape[1] * settings.frame_seconds, -0.5, S.shape[0] - 0.5)
-    return ax.imshow(
-        weight_map,
-        origin="lower",
-        aspect="auto",
-        cmap=DIVERGING,
-        norm=TwoSlopeNorm(0.0, -limit, limit),
-        alpha=alpha,
-        extent=extent,
-        interpolation="nearest",
-    )
+    return scale
 
 
 def heatmap_png(S: np.ndarray, weight_map: np.ndarray, settings: FeatureSettings, *, title: str) -> bytes:
-    fig, ax = plt.subplots(figsize=(11, 4.2), layout="constrained")
-    overlay = plot_attribution(S, weight_map, settings, ax=ax)
+    fig = Figure(figsize=(11, 4.2))
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.075, right=0.99, bottom=0.12, top=0.92)
+    scale = plot_attribution(S, weight_map, settings, ax=ax)
     ax.set_title(title)
-    fig.colorbar(overlay, ax=ax, label="attribution (red: for the genre, blue: against)", pad=0.01)
+    fig.colorbar(scale, ax=ax, label="attribution (red: for the genre, blue: against)", pad=0.01)
     return _png(fig)
 
 
@@ -87,7 +83,9 @@ def plot_faithfulness(curves: dict, *, ax=None):
 
 
 def faithfulness_png(curves: dict, *, title: str) -> bytes:
-    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.92)
     plot_faithfulness(curves, ax=ax)
     ax.set_title(title)
     return _png(fig)
@@ -99,8 +97,7 @@ def wav_bytes(y: np.ndarray, sr: int) -> bytes:
     return buffer.getvalue()
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
     return buffer.getvalue()

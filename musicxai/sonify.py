@@ -56,11 +56,10 @@ def sonify(y: np.ndarray, mel_mask: np.ndarray, settings: FeatureSettings) -> tu
     mask = mel_mask[:, : D.shape[1]]
     if mask.shape[1] < D.shape[1]:
         mask = np.pad(mask, ((0, 0), (0, D.shape[1] - mask.shape[1])), mode="edge")
-    gain = stft_gain(mask, settings)
-    kwargs = {"n_fft": settings.n_fft, "hop_length": settings.hop_length, "length": len(y)}
-    evidence = librosa.istft(D * gain, **kwargs)
-    complement = librosa.istft(D * (1.0 - gain), **kwargs)
-    return _safe_peak(evidence), _safe_peak(complement)
+    gain = stft_gain(mask, settings).astype(D.real.dtype)  # stay in complex64
+    evidence = librosa.istft(D * gain, n_fft=settings.n_fft, hop_length=settings.hop_length, length=len(y))
+    # the ISTFT is linear and the STFT reconstructs y, so the complement is what the evidence leaves
+    return _safe_peak(evidence), _safe_peak(y - evidence)
 
 
 def _safe_peak(x: np.ndarray) -> np.ndarray:
