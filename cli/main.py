@@ -79,11 +79,18 @@ def _serve(args: argparse.Namespace) -> None:
     settings = Settings()
     with_worker = settings.embedded if args.worker is None else args.worker
     worker = _spawn_worker() if with_worker else None
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; with the default handler that
+    # would end this process before the embedded worker below is stopped
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     finally:
         if worker is not None:
             _stop(worker)
+
+
+def _exit_on_signal(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _spawn_worker() -> subprocess.Popen:

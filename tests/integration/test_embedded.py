@@ -1,5 +1,10 @@
 """The first-run mode: ``musicxai serve`` with no REDIS_URL runs the API and a real worker itself."""
 
+import os
+import signal
+import time
+from pathlib import Path
+
 import pytest
 
 from tests.integration.conftest import running_api, service_env, wait_for_job, wav_bytes
@@ -25,3 +30,27 @@ def test_embedded_service_predicts_and_finishes_a_lime_job(embedded):
         assert client.get(job["links"]["heatmap"]).content[:4] == b"\x89PNG"
         assert client.get("/readyz").json()["checks"] == {"model": True, "queue": True}
     assert (embedded.logdir / "jobs.sqlite").exists() and (embedded.logdir / "blobs" / "clips").is_dir()
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_stopping_the_server_stops_its_embedded_worker(embedded):
+    """SIGTERM to ``musicxai serve`` alone (not its process group) must not leave the worker behind."""
+    api = embedded.processes["api"]
+    workers = _children(api.pid)
+    assert workers, "the embedded server started no worker process"
+    os.kill(api.pid, signal.SIGTERM)
+    api.wait(60)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
