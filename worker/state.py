@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import numpy as np
+
 from musicxai.config import Settings
 from musicxai.engine import EngineCache
 from musicxai.jobs import JobLedger, open_ledger
 from musicxai.registry import ModelRegistry
+from musicxai.render import heatmap_png
 from musicxai.sandbox import prepare_decoder
 from musicxai.storage import BlobStore, open_blob_store
 
@@ -38,8 +41,11 @@ class WorkerState:
         return open_ledger(self.settings)
 
     def warm(self) -> None:
-        """Load the default model and compile its call before the first job arrives."""
-        self.registry.get()
+        """Load the default model, compile its calls, start the decoder and draw one picture (matplotlib
+        loads its fonts on the first figure, seconds on a fresh machine) before the first job arrives."""
+        classifier = self.registry.get()
         prepare_decoder(**self.settings.decode_limits())
+        blank = np.zeros((classifier.features.n_mels, 8))
+        heatmap_png(blank, blank, classifier.features, title="warm-up")
         self.ledger  # noqa: B018 - open connections now, not inside the first job
         self.blobs  # noqa: B018
