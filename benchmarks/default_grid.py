@@ -1,0 +1,118 @@
+"""Which time × mel grid should LIME use by default? Seconds and faithfulness over several held-out clips.
+
+For each clip: the original recipe (lime_image, quickshift) and our LIME on 1.5 s time slices × N
+mel bands for each N asked for, 1 000 samples, same seed, each ranking scored with the same
+deletion / insertion curves. Time slices of 1.5 s line up with the 3 s / 1.5 s model windows, so a
+window sees 2 × N segments; fewer bands mean fewer distinct windows for the locality memory.
+
+    python benchmarks/default_grid.py --bundle models/demo --bands 8 3 \\
+        --clips data/demo-corpus/genres_original/{classical/classical.00000,rock/rock.00000}.wav
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from explain_speed import faithfulness, label_segmentation, recipe
+
+from musicxai.audio import load_audio
+from musicxai.classifier import GenreClassifier
+from musicxai.engine import PerturbationEngine
+from musicxai.explainers import explain
+from musicxai.features import clip_log_mel
+from musicxai.segmentation import SegmentationParams, baseline_fill, segment_clip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundle", type=Path, default=Path("models/demo"))
+    parser.add_argument("--clips", type=Path, nargs="+", required=True)
+    parser.add_argument("--bands", type=int, nargs="+", default=[8, 3])
+    parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/default_grid.json"))
+    args = parser.parse_args()
+
+    classifier = GenreClassifier(args.bundle)
+    classifier.warm_up(explanations=True)
+    held_out = set(classifier.meta.split.test_tracks)
+    rows = []
+    for clip in args.clips:
+        relative = f"{clip.parent.name}/{clip.name}"
+        if relative not in held_out:
+            raise SystemExit(f"{relative} is not a held-out track of {args.bundle}")
+        audio = load_audio(clip, sr=classifier.features.sample_rate, max_duration=30.0)
+        S = clip_log_mel(audio.samples, classifier.features)
+        baseline = baseline_fill(S, "min")
+        r = recipe(classifier, S, num_samples=args.num_samples, seed=args.seed)
+        target = r["target"]
+        methods = {"recipe": {"seconds": r["seconds"], "windows_evaluated": r["windows_evaluated"]}}
+        methods["recipe"] |= faithfulness(
+            classifier, label_segmentation(S, baseline, r["labels"]), r["weights"], target, args.seed
+        )
+        for bands in args.bands:
+            segmentation = segment_clip(
+                audio.samples, S, baseline, classifier.features, SegmentationParams("time_frequency", 1.5, bands)
+            )
+            engine = PerturbationEngine(classifier, segmentation)
+            started = time.perf_counter()
+            attribution = explain("lime", engine, [target], num_samples=args.num_samples, seed=args.seed)
+            methods[f"{bands} bands"] = {
+                "seconds": time.perf_counter() - started,
+                "windows_evaluated": engine.stats.windows_evaluated,
+                **faithfulness(classifier, segmentation, attribution.weights[target], target, args.seed),
+            }
+        rows.append({"clip": relative, "explained_genre": classifier.genres[target], "methods": methods})
+        print(json.dumps(rows[-1]), flush=True)
+    names = list(rows[0]["methods"])
+    summary = {
+        name: {
+            key: round(statistics.mean(row["methods"][name][key] for row in rows), 4)
+            for key in ("seconds", "windows_evaluated", "deletion_auc", "insertion_auc")
+        }
+        for name in names
+    }
+    for name in names:
+        summary[name]["deletion_no_worse_than_recipe"] = sum(
+            row["methods"][name]["deletion_auc"] <= row["methods"]["recipe"]["deletion_auc"] for row in rows
+        )
+    report = {
+        "bundle": str(args.bundle),
+        "num_samples": args.num_samples,
+        "seed": args.seed,
+        "backend": classifier.runner.backend,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "clips": len(rows),
+        "summary": summary,
+        "rows": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown(report))
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"{report['clips']} held-out clips, bundle `{report['bundle']}`, {report['num_samples']} samples, "
+        f"backend {report['backend']}, {report['machine']}; means over the clips:",
+        "",
+        "| method | seconds | windows evaluated | deletion AUC | insertion AUC | clips with deletion AUC ≤ recipe's |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, s in report["summary"].items():
+        label = "recipe: lime_image, quickshift" if name == "recipe" else f"ours: LIME, 1.5 s × {name}"
+        lines.append(
+            f"| {label} | {s['seconds']:.2f} | {s['windows_evaluated']:.0f} | {s['deletion_auc']:.3f} "
+            f"| {s['insertion_auc']:.3f} | {s['deletion_no_worse_than_recipe']} / {report['clips']} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""How long an explanation job takes from the POST that queues it to ``succeeded``, through the real stack.
+
+Starts a private Redis, one Celery worker and the API (each its own process, as in production), warms
+them with one job on the first clip, then queues one job per remaining clip, one at a time, and polls
+each until it has succeeded. Each clip is new to the worker, so no job reuses another's model calls.
+Reported per job: seconds from POST to the poll that saw ``succeeded`` (client), seconds from the
+ledger's creation to its last update (server), and the worker's seconds per stage.
+
+    python benchmarks/job_latency.py --clips data/demo-corpus/genres_original/*/*.00004.wav
+    KERAS_BACKEND=jax python benchmarks/job_latency.py --backend jax --batch-size 2048 --clips ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+POLL_S = 0.01
+STAGES = ("decode", "segmentation", "explain", "faithfulness", "render", "store")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (httpx.HTTPError, OSError):
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{what} did not come up within {timeout:.0f} s")
+
+
+def run_job(client: httpx.Client, clip: Path, fields: dict[str, str], timeout: float) -> dict:
+    started = time.perf_counter()
+    response = client.post("/v1/explanations", files={"file": (clip.name, clip.read_bytes())}, data=fields)
+    response.raise_for_status()
+    job_id = response.json()["id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/explanations/{job_id}").json()
+        if job["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(POLL_S)
+    else:
+        raise SystemExit(f"job {job_id} on {clip} did not finish within {timeout:.0f} s")
+    client_s = time.perf_counter() - started
+    if job["status"] != "succeeded":
+        raise SystemExit(f"job {job_id} on {clip} failed: {job.get('error')}")
+    result = job["result"]
+    return {
+        "clip": str(clip),
+        "client_s": round(client_s, 4),
+        "server_s": round(job["updated"] - job["created"], 4),
+        "stages_s": result["timings_s"],
+        "model_calls": result["model_calls"],
+        "windows_evaluated": result["engine"]["windows_evaluated"],
+        "backend": result["backend"],
+        "device": result["device"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=Path, nargs="+", required=True, help="the first one warms the stack")
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    parser.add_argument("--model", default="demo")
+    parser.add_argument("--method", default="lime")
+    parser.add_argument("--segmentation", default="time_frequency")
+    parser.add_argument("--num-samples", default="1000")
+    parser.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
+    parser.add_argument("--batch-size", default="256")
+    parser.add_argument("--redis-server", default="redis-server", help="path of the redis-server binary")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one job may take")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/job_latency.json"))
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="job-latency-"))
+    redis_port, api_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MUSICXAI_")}
+    env.update(
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        MUSICXAI_MODELS_DIR=str(args.models_dir),
+        MUSICXAI_DEFAULT_MODEL=args.model,
+        MUSICXAI_DATA_DIR=str(workdir),
+        MUSICXAI_BACKEND=args.backend,
+        KERAS_BACKEND=args.backend,
+        MUSICXAI_MODEL_BATCH_SIZE=args.batch_size,
+        MUSICXAI_ENGINE_MAX_BATCH_WINDOWS=args.batch_size,
+        PYTHONUNBUFFERED="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    processes: list[subprocess.Popen] = []
+
+    def spawn(name: str, command: list[str], extra_env: dict[str, str] | None = None) -> None:
+        log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - open for the process's life
+        processes.append(
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env={**env, **(extra_env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+
+    report: dict = {}
+    try:
+        redis_lib = Path(args.redis_server).resolve().parent / "lib"  # a carried binary brings its libraries
+        spawn(
+            "redis",
+            [args.redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            {"LD_LIBRARY_PATH": str(redis_lib)} if redis_lib.is_dir() else None,
+        )
+        spawn("worker", [sys.executable, "-m", "cli.main", "worker", "--hostname", "bench@%h"])
+        spawn("api", [sys.executable, "-m", "cli.main", "serve", "--port", str(api_port), "--no-worker"])
+        started = time.perf_counter()
+        with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=60) as client:
+            wait_for(lambda: client.get("/readyz").status_code == 200, 300, "the API")
+            fields = {"method": args.method, "segmentation": args.segmentation, "num_samples": args.num_samples}
+            first = run_job(client, args.clips[0], fields, args.timeout)
+            ready_s = time.perf_counter() - started
+            jobs = [run_job(client, clip, fields, args.timeout) for clip in args.clips[1:]]
+        client_s = [job["client_s"] for job in jobs] or [first["client_s"]]
+        report = {
+            "model": args.model,
+            "method": args.method,
+            "segmentation": args.segmentation,
+            "num_samples": int(args.num_samples),
+            "backend": first["backend"],
+            "device": first["device"],
+            "batch_size": int(args.batch_size),
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+            "stack_ready_s": round(ready_s, 2),
+            "first_job": first,
+            "jobs": jobs,
+            "median_client_s": round(statistics.median(client_s), 4),
+            "max_client_s": round(max(client_s), 4),
+        }
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        if not report:
+            for log in sorted(workdir.glob("*.log")):
+                print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown(report))
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"{report['method'].upper()} on `{report['segmentation']}`, {report['num_samples']} samples, model "
+        f"`{report['model']}`, backend {report['backend']} on {report['device']}, {report['machine']}; "
+        f"stack up and first job done in {report['stack_ready_s']} s (first job {report['first_job']['client_s']} s).",
+        "",
+        "| clip | POST → succeeded (s) | ledger created → succeeded (s) | decode | segmentation | explain "
+        "| faithfulness | render | store | model calls | windows |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for job in report["jobs"]:
+        stages = " | ".join(f"{job['stages_s'][k]:.3f}" for k in STAGES)
+        lines.append(
+            f"| {Path(job['clip']).name} | {job['client_s']:.3f} | {job['server_s']:.3f} | {stages} "
+            f"| {job['model_calls']} | {job['windows_evaluated']} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
