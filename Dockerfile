@@ -82,10 +82,13 @@ RUN pip install --no-cache-dir --no-deps .
 
 # ---------------------------------------------------------------------------------------------
 # gpu: explanation workers on an NVIDIA GPU. Keras 3 runs on JAX; JAX takes GPU memory as it
-# needs it instead of 75 % at import, so several worker processes can share one card.
+# needs it instead of 75 % at import, so several worker processes can share one card. Batches of
+# 2048 windows (measured on an H200, benchmarks/gpu_proof.sh); smaller cards may want 512.
 FROM base AS gpu
 ENV KERAS_BACKEND=jax \
     MUSICXAI_BACKEND=jax \
+    MUSICXAI_MODEL_BATCH_SIZE=2048 \
+    MUSICXAI_ENGINE_MAX_BATCH_WINDOWS=2048 \
     XLA_PYTHON_CLIENT_PREALLOCATE=false
 # The code lives in the venv (a regular, non-editable install); /app holds models/ and var/.
 COPY --from=build-gpu /opt/venv /opt/venv
