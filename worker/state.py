@@ -12,6 +12,7 @@ from musicxai.jobs import JobLedger, open_ledger
 from musicxai.registry import ModelRegistry
 from musicxai.render import heatmap_png
 from musicxai.sandbox import prepare_decoder
+from musicxai.sonify import sonify
 from musicxai.storage import BlobStore, open_blob_store
 
 
@@ -41,11 +42,14 @@ class WorkerState:
         return open_ledger(self.settings)
 
     def warm(self) -> None:
-        """Load the default model, compile its calls, start the decoder and draw one picture (matplotlib
-        loads its fonts on the first figure, seconds on a fresh machine) before the first job arrives."""
+        """Before the first job arrives: load the default model and compile its calls, start the
+        decoder, draw one picture and sonify one second (matplotlib's fonts and librosa's numba
+        overlap-add load on first use, seconds on a fresh machine)."""
         classifier = self.registry.get()
         prepare_decoder(**self.settings.decode_limits())
-        blank = np.zeros((classifier.features.n_mels, 8))
-        heatmap_png(blank, blank, classifier.features, title="warm-up")
+        features = classifier.features
+        blank = np.zeros((features.n_mels, 1 + features.sample_rate // features.hop_length))
+        heatmap_png(blank, blank, features, title="warm-up")
+        sonify(np.zeros(features.sample_rate, dtype=np.float32), blank, features)
         self.ledger  # noqa: B018 - open connections now, not inside the first job
         self.blobs  # noqa: B018
