@@ -135,6 +135,9 @@ def main() -> None:
     parser.add_argument("--max-batch-windows", type=int, default=1024, help="the engine's memory cap")
     parser.add_argument("--segmentations", nargs="+", choices=SEGMENTATIONS, default=list(SEGMENTATIONS))
     parser.add_argument("--methods", nargs="+", choices=("lime", "shap"), default=["lime", "shap"])
+    parser.add_argument(
+        "--bands", type=int, nargs="+", default=[SegmentationParams.n_bands], help="mel bands of time_frequency grids"
+    )
     parser.add_argument("--repeats", type=int, default=1, help="runs per method; the median is reported")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/explain_speed.json"))
     args = parser.parse_args()
@@ -167,8 +170,14 @@ def main() -> None:
                 **faithfulness(classifier, segmentation, r["weights"], target, args.seed),
             }
         )
-    for kind in args.segmentations:
-        segmentation = segment_clip(audio.samples, S, baseline, classifier.features, SegmentationParams(kind))
+    grids = [
+        SegmentationParams(kind, n_bands=bands)
+        for kind in args.segmentations
+        for bands in (args.bands if kind == "time_frequency" else [SegmentationParams.n_bands])
+    ]
+    for params in grids:
+        kind = params.kind
+        segmentation = segment_clip(audio.samples, S, baseline, classifier.features, params)
         compile_s = compile_for(classifier, segmentation)
         if target is None:
             full = PerturbationEngine(classifier, segmentation)(np.ones((1, segmentation.k), dtype=bool))
