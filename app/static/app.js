@@ -140,6 +140,7 @@ async function explain(event) {
   clearError();
   const data = Object.fromEntries(new FormData($("explain-form")));
   data.num_samples = Number(data.num_samples);
+  data.n_bands = Number(data.n_bands);
   data.prediction_id = state.prediction.id;
   data.model = state.prediction.model;
   $("explain-button").disabled = true;

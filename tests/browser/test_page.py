@@ -1,5 +1,6 @@
 """The web page in headless Chromium (Debian's build) against the real embedded service."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -57,9 +58,13 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     assert page.locator("#bars li.top").count() == 1
     assert "accuracy" in page.inner_text("#model-info")
 
-    page.select_option("#explain-form [name=segmentation]", "temporal")
+    page.select_option("#explain-form [name=segmentation]", "time_frequency")
+    page.fill("#explain-form [name=n_bands]", "3")
     page.fill("#explain-form [name=num_samples]", "100")
-    page.click("#explain-button")
+    with page.expect_request(lambda r: r.url.endswith("/v1/explanations") and r.method == "POST") as request:
+        page.click("#explain-button")
+    sent = json.loads(request.value.post_data)
+    assert (sent["segmentation"], sent["n_bands"], sent["num_samples"]) == ("time_frequency", 3, 100)
     page.wait_for_selector("#result:not([hidden])", timeout=180_000)
     page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")
     for player in ("#play-evidence", "#play-complement"):
