@@ -3,7 +3,7 @@
 # scipy, scikit-learn, scikit-image, matplotlib, numba, pandas, httpx and no network: Python 3.12
 # wheels of the rest (Keras, librosa, shap, lime, Celery, FastAPI, ... at the versions installed
 # here), a redis-server binary with its libraries, and the clips to explain. Everything goes to
-# .gpu/ (git-ignored locally: add /.gpu/ to .git/info/exclude), about 40 MB.
+# .gpu/ (git-ignored), about 40 MB.
 #
 #   scripts/gpu_bundle.sh            # then, on the GPU machine: benchmarks/gpu_proof.sh OUT
 set -euo pipefail
