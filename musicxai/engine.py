@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -165,11 +166,11 @@ class PerturbationEngine:
                 batch.append(windows.astype(np.float32, copy=False))
                 owners.extend((w, keys[i]) for i in chunk)
                 if len(owners) >= self.max_batch_windows:
-                    done += self._flush(batch, owners)
+                    done += self._remember(owners, partial(self.classifier.window_probabilities, np.concatenate(batch)))
                     batch, owners = [], []
                     self._report(done, todo)
         if owners:
-            done += self._flush(batch, owners)
+            done += self._remember(owners, partial(self.classifier.window_probabilities, np.concatenate(batch)))
             self._report(done, todo)
 
     def _evaluate_on_device(self, plans, todo: int) -> None:
@@ -190,25 +191,24 @@ class PerturbationEngine:
         runner = self.classifier.runner
         step = self.max_batch_windows * DEVICE_CALLS_PER_REPORT
         for lo in range(0, todo, step):
-            calls_before = runner.calls
-            t0 = time.perf_counter()
-            probs = runner.masked_predict(
-                self._device_clip, rows[lo : lo + step], starts[lo : lo + step], max_batch=self.max_batch_windows
+            predict = partial(
+                runner.masked_predict,
+                self._device_clip,
+                rows[lo : lo + step],
+                starts[lo : lo + step],
+                max_batch=self.max_batch_windows,
             )
-            self.stats.seconds_model += time.perf_counter() - t0
-            self.stats.model_calls += runner.calls - calls_before
-            self.stats.windows_evaluated += len(probs)
-            for (w, key), p in zip(owners[lo : lo + step], probs, strict=True):
-                self._memory[w][key] = p
+            self._remember(owners[lo : lo + step], predict)
             self._report(min(lo + step, todo), todo)
 
-    def _flush(self, batch: list[np.ndarray], owners: list[tuple[int, int | bytes]]) -> int:
-        windows = np.concatenate(batch)
-        calls_before = self.classifier.runner.calls
+    def _remember(self, owners: list[tuple[int, int | bytes]], predict: Callable[[], np.ndarray]) -> int:
+        """One model step for the (window, local mask) pairs in ``owners``: timed, counted, remembered."""
+        runner = self.classifier.runner
+        calls_before = runner.calls
         t0 = time.perf_counter()
-        probs = self.classifier.window_probabilities(windows)
+        probs = predict()
         self.stats.seconds_model += time.perf_counter() - t0
-        self.stats.model_calls += self.classifier.runner.calls - calls_before
+        self.stats.model_calls += runner.calls - calls_before
         self.stats.windows_evaluated += len(owners)
         for (w, key), p in zip(owners, probs, strict=True):
             self._memory[w][key] = p
