@@ -13,8 +13,9 @@ import numpy as np
 from musicxai.bundle import MODEL_FILE, BundleMeta, read_bundle_meta
 from musicxai.features import clip_log_mel, frame_windows, normalise
 from musicxai.runner import DEFAULT_BATCH, ModelRunner
+from musicxai.segmentation import SegmentationParams, segment_clip
 
-WARM_SEGMENTS = 160  # the default explanation grid of a 30 s clip: 20 time slices × 8 mel bands
+WARM_SECONDS = 30.0  # explanation warm-up: a clip of this length on the default segmentation
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,10 @@ class GenreClassifier:
         """Compile the model call and librosa's numba kernels before the first request pays for them;
         with ``explanations`` (workers) also the on-device composition (JAX) for a 30 s clip on the
         default segment grid."""
-        frames = 1 + int(30.0 * self.features.sample_rate) // self.features.hop_length
         if explanations:
-            self.runner.warm_up(clip_frames=frames, segments=WARM_SEGMENTS)
+            blank = np.zeros((self.features.n_mels, self.features.frames_for(WARM_SECONDS)))
+            grid = segment_clip(np.zeros(0), blank, blank, self.features, SegmentationParams())
+            self.runner.warm_up(clip_frames=grid.n_frames, segments=grid.k)
         else:
             self.runner.warm_up()
         self.classify(np.zeros(self.features.sample_rate, dtype=np.float32))

@@ -60,7 +60,11 @@ class FeatureSettings(BaseModel):
         """Frames of a centred STFT over exactly one window of audio (130 for the defaults)."""
         if self.window_frames is not None:
             return self.window_frames
-        return 1 + round(self.window_seconds * self.sample_rate) // self.hop_length
+        return self.frames_for(self.window_seconds)
+
+    def frames_for(self, seconds: float) -> int:
+        """Frames of a centred STFT over ``seconds`` of audio."""
+        return 1 + round(seconds * self.sample_rate) // self.hop_length
 
     @property
     def hop_frames(self) -> int:

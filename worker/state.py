@@ -48,7 +48,7 @@ class WorkerState:
         classifier = self.registry.get()
         prepare_decoder(**self.settings.decode_limits())
         features = classifier.features
-        blank = np.zeros((features.n_mels, 1 + features.sample_rate // features.hop_length))
+        blank = np.zeros((features.n_mels, features.frames_for(1.0)))
         heatmap_png(blank, blank, features, title="warm-up")
         sonify(np.zeros(features.sample_rate, dtype=np.float32), blank, features)
         self.ledger  # noqa: B018 - open connections now, not inside the first job
