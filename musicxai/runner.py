@@ -149,12 +149,16 @@ class ModelRunner:
 
         def call(x: np.ndarray) -> np.ndarray:
             n = x.shape[0]
-            bucket = next(b for b in self.buckets if b >= n)
+            bucket = self._bucket(n)
             if bucket != n:
                 x = np.concatenate([x, np.zeros((bucket - n, *x.shape[1:]), dtype=x.dtype)])
             return np.asarray(forward(x))[:n]
 
         return call
+
+    def _bucket(self, n: int) -> int:
+        """The compiled batch size that ``n`` windows are padded up to (n <= batch_size)."""
+        return next(b for b in self.buckets if b >= n)
 
     @property
     def composes_on_device(self) -> bool:
@@ -198,7 +202,7 @@ class ModelRunner:
         with self._lock:
             for i in range(0, n, step):
                 chunk = rows[i : i + step]
-                bucket = next(b for b in self.buckets if b >= chunk.shape[0])
+                bucket = self._bucket(chunk.shape[0])
                 padded_rows = np.zeros((bucket, width), dtype=bool)
                 padded_rows[: chunk.shape[0], : clip.k] = chunk
                 padded_starts = np.zeros(bucket, dtype=np.int32)

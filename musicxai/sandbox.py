@@ -30,6 +30,11 @@ _CONTEXT = mp.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["musicxai.audio"])
 
 
+def _cpu_seconds(timeout_s: float) -> int:
+    """The child's CPU-time limit: just past the wall-clock timeout the parent enforces."""
+    return int(timeout_s) + 1
+
+
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
@@ -71,7 +76,7 @@ CRASHED = "The decoder crashed on this file; it is not usable audio."
 def _decode_forked(data: bytes, kwargs: dict, timeout_s: float, memory_bytes: int) -> DecodedAudio:
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     child = _CONTEXT.Process(
-        target=_forked_child, args=(sender, data, kwargs, memory_bytes, int(timeout_s) + 1), daemon=True
+        target=_forked_child, args=(sender, data, kwargs, memory_bytes, _cpu_seconds(timeout_s)), daemon=True
     )
     child.start()
     sender.close()
@@ -132,11 +137,11 @@ def prepare_decoder(*, timeout_s: float = 30.0, memory_bytes: int = 2 * 1024**3,
     """Start the waiting decoder process now (worker start-up), so the first job does not wait for it.
     Takes the same limits as :func:`decode_isolated`; only daemonic processes (Celery's pool) use it."""
     if mp.current_process().daemon:
-        _STANDBY.prepare(memory_bytes, int(timeout_s) + 1)
+        _STANDBY.prepare(memory_bytes, _cpu_seconds(timeout_s))
 
 
 def _decode_subprocess(data: bytes, kwargs: dict, timeout_s: float, memory_bytes: int) -> DecodedAudio:
-    child = _STANDBY.take(memory_bytes, int(timeout_s) + 1)
+    child = _STANDBY.take(memory_bytes, _cpu_seconds(timeout_s))
     try:
         stdout, _ = child.communicate(json.dumps(kwargs).encode() + b"\n" + data, timeout=timeout_s)
     except subprocess.TimeoutExpired:
