@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,24 @@ from musicxai.genres import GTZAN_GENRES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 SR = 22050
+
+
+def process_alive(pid: int) -> bool:
+    """Running or sleeping; a zombie (ended, not yet reaped by whoever adopted it) counts as ended."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def wait_until_ended(pids: list[int], timeout: float) -> bool:
+    """Whether every process in ``pids`` has ended within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while any(process_alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def tone_clip(genre_index: int, track: int, seconds: float, sr: int = SR) -> np.ndarray:

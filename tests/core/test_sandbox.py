@@ -4,8 +4,6 @@ import io
 import os
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ import soundfile as sf
 from musicxai import sandbox
 from musicxai.audio import load_audio
 from musicxai.errors import AudioError
+from tests.conftest import wait_until_ended
 
 LIMITS = {"timeout_s": 30.0, "memory_bytes": 2 * 1024**3}
 KWARGS = {"sr": 22050, "max_duration": 60.0, "min_duration": 1.0}
@@ -25,19 +24,6 @@ def wav(seconds: float = 2.0, sr: int = 44100) -> bytes:
     buffer = io.BytesIO()
     sf.write(buffer, 0.1 * rng.standard_normal(int(seconds * sr)).astype("float32"), sr, format="WAV")
     return buffer.getvalue()
-
-
-def _gone(pid: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
-        except FileNotFoundError:
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_each_clip_gets_its_own_waiting_process():
@@ -71,4 +57,4 @@ def test_a_waiting_decoder_ends_with_the_process_that_started_it():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=os.environ)
     assert done.returncode == 0, done.stderr
-    assert _gone(int(done.stdout.split()[-1]))
+    assert wait_until_ended([int(done.stdout.split()[-1])], timeout=10)

@@ -2,11 +2,11 @@
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import wait_until_ended
 from tests.integration.conftest import running_api, service_env, wait_for_job, wav_bytes
 
 
@@ -36,13 +36,6 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
-
-
 def test_stopping_the_server_stops_its_embedded_worker(embedded):
     """SIGTERM to ``musicxai serve`` alone (not its process group) must not leave the worker behind."""
     api = embedded.processes["api"]
@@ -50,7 +43,4 @@ def test_stopping_the_server_stops_its_embedded_worker(embedded):
     assert workers, "the embedded server started no worker process"
     os.kill(api.pid, signal.SIGTERM)
     api.wait(60)
-    deadline = time.monotonic() + 30
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(_alive(pid) for pid in workers)
+    assert wait_until_ended(workers, timeout=30)
