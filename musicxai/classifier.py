@@ -74,7 +74,7 @@ class GenreClassifier:
         """Compile the model call and librosa's numba kernels before the first request pays for them;
         with ``explanations`` (workers) also the on-device composition (JAX) for a 30 s clip on the
         default segment grid."""
-        if explanations:
+        if explanations and self.runner.composes_on_device:
             blank = np.zeros((self.features.n_mels, self.features.frames_for(WARM_SECONDS)))
             grid = segment_clip(np.zeros(0), blank, blank, self.features, SegmentationParams())
             self.runner.warm_up(clip_frames=grid.n_frames, segments=grid.k)
