@@ -96,7 +96,7 @@ COPY models/ /app/models/
 USER 10001:10001
 # Compile librosa's numba kernels now (~15 s) rather than in the first job, and check the image:
 # Keras must come up on JAX and TensorFlow must be absent.
-RUN python -c "import importlib.util, numpy as np, keras, musicxai.features as f; \
+RUN python -c "import importlib.util, numpy as np, keras, musicxai.model.features as f; \
 assert keras.backend.backend() == 'jax', keras.backend.backend(); \
 assert importlib.util.find_spec('tensorflow') is None, 'TensorFlow in the GPU image'; \
 f.clip_log_mel(np.zeros(22050, 'float32'), f.FeatureSettings())"
@@ -108,7 +108,7 @@ FROM base AS cpu
 COPY --from=build-cpu /opt/venv /opt/venv
 COPY models/ /app/models/
 USER 10001:10001
-RUN python -c "import numpy as np, musicxai.features as f; \
+RUN python -c "import numpy as np, musicxai.model.features as f; \
 f.clip_log_mel(np.zeros(22050, 'float32'), f.FeatureSettings())"
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \

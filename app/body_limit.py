@@ -7,9 +7,10 @@ was doing with the body at that moment.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.problems import error_problem
+from musicxai.errors import PayloadTooLargeError
 
 
 class _TooLarge(Exception):
@@ -26,7 +27,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(scope, send)
+            await self._reject(scope, receive, send)
             return
         received = 0
         exceeded = False
@@ -57,18 +58,9 @@ class BodyLimitMiddleware:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await self._reject(scope, send)
+            await self._reject(scope, receive, send)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Upload too large",
-                "status": 413,
-                "detail": f"The request body exceeds the limit of {self.max_bytes // (1024 * 1024)} MiB.",
-                "instance": scope.get("path", ""),
-            }
-        ).encode()
-        headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": [*headers, (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = PayloadTooLargeError(f"The request body exceeds the limit of {self.max_bytes // (1024 * 1024)} MiB.")
+        response = error_problem(error, instance=scope.get("path", ""), headers={"connection": "close"})
+        await response(scope, receive, send)

@@ -10,14 +10,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from musicxai.errors import MusicXAIError
+from musicxai.errors import MusicXAIError, describe_validation_error
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
 def problem(
-    status: int, detail: str, *, title: str | None = None, instance: str | None = None, **extra
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra,
 ) -> JSONResponse:
     body = {
         "type": "about:blank",
@@ -27,7 +33,12 @@ def problem(
         **({"instance": instance} if instance else {}),
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def error_problem(exc: MusicXAIError, *, instance: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The problem document of one of the core's errors: its status, title and message."""
+    return problem(exc.status, exc.detail, title=exc.title, instance=instance, headers=headers)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -35,7 +46,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: MusicXAIError) -> JSONResponse:
         if exc.status >= 500:
             log.error("%s %s: %s", request.method, request.url.path, exc.detail)
-        return problem(exc.status, exc.detail, title=exc.title, instance=request.url.path)
+        return error_problem(exc, instance=request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -43,7 +54,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
+        detail = describe_validation_error(errors)
         return problem(422, detail, title="Invalid request", instance=request.url.path, errors=errors)
 
     @app.exception_handler(HTTPException)

@@ -1,22 +1,33 @@
-"""Response models: they shape the OpenAPI document at /docs, with examples."""
+"""HTTP response models: the data plane's answers plus the links a client follows. They shape the
+OpenAPI document at /docs, with examples."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from musicxai.jobs import JobStatus
+from app.api import urls
+from musicxai.explain.methods import Method
+from musicxai.explain.params import ExplanationParams
+from musicxai.explain.result import ExplanationResult
+from musicxai.model.bundle import AleDescriptor, AleIndex
+from musicxai.service.ledger import JobRecord, JobStatus
+from musicxai.service.schemas import Prediction
+
+EXAMPLE_PARAMS = ExplanationParams().model_dump(mode="json")  # examples show the defaults, from their definition
 
 
 class JobRef(BaseModel):
     job_id: str
-    method: str
+    method: Method
     status: JobStatus
     status_url: str
 
+    @classmethod
+    def of(cls, record: JobRecord) -> JobRef:
+        return cls(job_id=record.id, method=record.method, status=record.status, status_url=urls.job(record.id))
 
-class Prediction(BaseModel):
+
+class PredictionResponse(Prediction):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
@@ -30,21 +41,17 @@ class Prediction(BaseModel):
                 "probabilities": {"blues": 0.02, "jazz": 0.91, "rock": 0.01},
                 "top": ["jazz", "blues", "country"],
                 "explanations": [
-                    {"job_id": "3b1f…", "method": "lime", "status": "queued", "status_url": "/v1/explanations/3b1f…"}
+                    {
+                        "job_id": "3b1f…",
+                        "method": EXAMPLE_PARAMS["method"],
+                        "status": "queued",
+                        "status_url": "/v1/explanations/3b1f…",
+                    }
                 ],
             }
         }
     )
 
-    id: str = Field(description="sha256 of the clip; pass it as prediction_id to request explanations")
-    model: str
-    duration_s: float = Field(description="seconds analysed")
-    source_duration_s: float = Field(description="length of the upload")
-    truncated: bool = Field(description="true when the upload was longer than max_duration_s and was cut")
-    max_duration_s: float
-    windows: int
-    probabilities: dict[str, float]
-    top: list[str]
     explanations: list[JobRef]
 
 
@@ -57,12 +64,12 @@ class Job(BaseModel):
                 "progress": 0.42,
                 "stage": "explaining",
                 "model": "demo",
-                "method": "lime",
-                "params": {"method": "lime", "segmentation": "time_frequency", "num_samples": 1000},
+                "method": EXAMPLE_PARAMS["method"],
+                "params": EXAMPLE_PARAMS,
                 "attempts": 1,
                 "error": None,
                 "result": None,
-                "links": {},
+                "links": {"self": "/v1/explanations/3b1f…"},
             }
         }
     )
@@ -72,11 +79,36 @@ class Job(BaseModel):
     progress: float = Field(ge=0, le=1)
     stage: str
     model: str
-    method: str
-    params: dict[str, Any]
+    method: Method
+    params: ExplanationParams
     attempts: int
     created: float
     updated: float
     error: str | None
-    result: dict[str, Any] | None
+    result: ExplanationResult | None
     links: dict[str, str]
+
+    @classmethod
+    def of(cls, record: JobRecord) -> Job:
+        fields = {name: value for name, value in record if name not in {"clip", "heartbeat", "task_id"}}
+        return cls(**fields, links=urls.job_links(record))
+
+
+class AleEntry(AleDescriptor):
+    links: dict[str, str] = Field(description="png: the plot, json: the curves")
+
+
+class AleGallery(AleIndex):
+    model: str
+    descriptors: list[AleEntry]
+
+    @classmethod
+    def of(cls, model: str, index: AleIndex, *, asked: str | None) -> AleGallery:
+        entries = [
+            AleEntry(
+                **entry.model_dump(),
+                links={"png": urls.ale_file(entry.png, asked), "json": urls.ale_file(entry.json_file, asked)},
+            )
+            for entry in index.descriptors
+        ]
+        return cls(**index.model_dump(exclude={"descriptors"}), model=model, descriptors=entries)

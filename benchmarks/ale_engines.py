@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from musicxai.classifier import GenreClassifier
-from musicxai.descriptors import build_descriptors
+from musicxai.model.classifier import GenreClassifier
 from training.ale import compute_ale, held_out_spectrograms
+from training.descriptors import build_descriptors
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ale_engines.json"))
     args = parser.parse_args()
 
-    classifier = GenreClassifier(args.bundle)
+    classifier = GenreClassifier.load(args.bundle)
     chosen = [d for d in build_descriptors(classifier.features) if d.name in args.descriptors]
     spectrograms = held_out_spectrograms(args.bundle, args.data, max_clips=args.max_clips)
     pyale, _ = compute_ale(classifier, spectrograms, bins=args.bins, engine="pyale", descriptors=chosen)

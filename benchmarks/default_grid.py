@@ -21,12 +21,12 @@ from pathlib import Path
 
 from explain_speed import faithfulness, label_segmentation, recipe
 
-from musicxai.audio import load_audio
-from musicxai.classifier import GenreClassifier
-from musicxai.engine import PerturbationEngine
-from musicxai.explainers import explain
-from musicxai.features import clip_log_mel
-from musicxai.segmentation import SegmentationParams, baseline_fill, segment_clip
+from musicxai.audio.decode import load_audio
+from musicxai.explain.engine import PerturbationEngine
+from musicxai.explain.methods import NUM_SAMPLES, attribute
+from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
+from musicxai.model.classifier import GenreClassifier
+from musicxai.model.features import clip_log_mel
 
 
 def main() -> None:
@@ -34,12 +34,12 @@ def main() -> None:
     parser.add_argument("--bundle", type=Path, default=Path("models/demo"))
     parser.add_argument("--clips", type=Path, nargs="+", required=True)
     parser.add_argument("--bands", type=int, nargs="+", default=[8, 3])
-    parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument("--num-samples", type=int, default=NUM_SAMPLES)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/default_grid.json"))
     args = parser.parse_args()
 
-    classifier = GenreClassifier(args.bundle)
+    classifier = GenreClassifier.load(args.bundle)
     classifier.warm_up(explanations=True)
     held_out = set(classifier.meta.split.test_tracks)
     rows = []
@@ -62,7 +62,7 @@ def main() -> None:
             )
             engine = PerturbationEngine(classifier, segmentation)
             started = time.perf_counter()
-            attribution = explain("lime", engine, [target], num_samples=args.num_samples, seed=args.seed)
+            attribution = attribute("lime", engine, [target], num_samples=args.num_samples, seed=args.seed)
             methods[f"{bands} bands"] = {
                 "seconds": time.perf_counter() - started,
                 "windows_evaluated": engine.stats.windows_evaluated,

@@ -24,13 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from musicxai.audio import load_audio
-from musicxai.classifier import GenreClassifier
-from musicxai.engine import PerturbationEngine
-from musicxai.explainers import explain
-from musicxai.faithfulness import deletion_insertion
-from musicxai.features import clip_log_mel, frame_windows
-from musicxai.segmentation import LabelSegmentation, Segment, SegmentationParams, baseline_fill, segment_clip
+from musicxai.audio.decode import load_audio
+from musicxai.config import ENGINE_MAX_BATCH_WINDOWS, MODEL_BATCH_SIZE
+from musicxai.explain.engine import PerturbationEngine
+from musicxai.explain.faithfulness import deletion_insertion
+from musicxai.explain.methods import NUM_SAMPLES, attribute
+from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
+from musicxai.explain.segments import LabelSegmentation, Segment
+from musicxai.model.classifier import GenreClassifier
+from musicxai.model.features import clip_log_mel, frame_windows
 
 SEGMENTATIONS = ("time_frequency", "superpixel", "temporal", "sources")
 
@@ -65,7 +67,10 @@ def recipe(classifier: GenreClassifier, S: np.ndarray, *, num_samples: int, seed
 
 
 def label_segmentation(S: np.ndarray, baseline: np.ndarray, labels: np.ndarray) -> LabelSegmentation:
-    segments = [Segment(i, f"quickshift {i}", 0.0, 0.0, 0.0, 0.0) for i in range(labels.max() + 1)]
+    segments = [
+        Segment(index=i, name=f"quickshift {i}", start_s=0.0, end_s=0.0, low_hz=0.0, high_hz=0.0)
+        for i in range(labels.max() + 1)
+    ]
     return LabelSegmentation("quickshift", S, baseline, labels, segments)
 
 
@@ -98,7 +103,7 @@ def ours(classifier, segmentation, method: str, target: int, args) -> tuple[dict
     for _ in range(args.repeats):
         engine = PerturbationEngine(classifier, segmentation, max_batch_windows=args.max_batch_windows)
         started = time.perf_counter()
-        attribution = explain(method, engine, [target], num_samples=args.num_samples, seed=args.seed)
+        attribution = attribute(method, engine, [target], num_samples=args.num_samples, seed=args.seed)
         runs.append((time.perf_counter() - started, engine, attribution))
     seconds, engine, attribution = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
     stats = engine.stats
@@ -119,20 +124,22 @@ def ours(classifier, segmentation, method: str, target: int, args) -> tuple[dict
 
 def faithfulness(classifier, segmentation, weights, target, seed) -> dict:
     curves = deletion_insertion(PerturbationEngine(classifier, segmentation), weights, target, n_random=3, seed=seed)
-    return {k: round(v, 4) for k, v in curves.items() if k.endswith("_auc")}
+    return {k: round(v, 4) for k, v in curves.model_dump().items() if k.endswith("_auc")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=Path("models/demo"))
     parser.add_argument("--clip", type=Path, required=True)
-    parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument("--num-samples", type=int, default=NUM_SAMPLES)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-recipe", action="store_true", help="leave out the slow original recipe")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow", help="Keras backend")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="stop unless the model runs here")
-    parser.add_argument("--batch-size", type=int, default=256, help="windows per model call")
-    parser.add_argument("--max-batch-windows", type=int, default=1024, help="the engine's memory cap")
+    parser.add_argument("--batch-size", type=int, default=MODEL_BATCH_SIZE, help="windows per model call")
+    parser.add_argument(
+        "--max-batch-windows", type=int, default=ENGINE_MAX_BATCH_WINDOWS, help="the engine's memory cap"
+    )
     parser.add_argument("--segmentations", nargs="+", choices=SEGMENTATIONS, default=list(SEGMENTATIONS))
     parser.add_argument("--methods", nargs="+", choices=("lime", "shap"), default=["lime", "shap"])
     parser.add_argument(
@@ -143,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    classifier = GenreClassifier(args.bundle, backend=args.backend, batch_size=args.batch_size)
+    classifier = GenreClassifier.load(args.bundle, backend=args.backend, batch_size=args.batch_size)
     classifier.warm_up(explanations=True)
     warm_up_s = time.perf_counter() - started
     if classifier.runner.device != args.device:

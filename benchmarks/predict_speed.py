@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from musicxai.audio import load_audio
-from musicxai.classifier import GenreClassifier
-from musicxai.sandbox import decode_isolated
+from musicxai.audio.decode import load_audio
+from musicxai.audio.sandbox import decode_isolated
+from musicxai.config import Settings
+from musicxai.model.classifier import GenreClassifier
 
 
 def timed(fn, repeats: int) -> float:
@@ -38,7 +39,7 @@ def main() -> None:
     data = args.clip.read_bytes()
     rows = []
     for bundle in args.bundles:
-        classifier = GenreClassifier(bundle)
+        classifier = GenreClassifier.load(bundle)
         classifier.warm_up()
         sr = classifier.features.sample_rate
         y = load_audio(args.clip, sr=sr, max_duration=30.0).samples
@@ -48,7 +49,7 @@ def main() -> None:
             {
                 "bundle": bundle.name,
                 "decode_s": timed(
-                    lambda sr=sr: decode_isolated(data, sr=sr, max_duration=60.0, min_duration=1.0), args.repeats
+                    lambda sr=sr: decode_isolated(data, sr=sr, **Settings(_env_file=None).decode_limits()), args.repeats
                 ),
                 "classify_s": timed(lambda y=y, c=classifier: c.classify(y), args.repeats),
                 "windows_per_s": round(256 / model_s, 1),

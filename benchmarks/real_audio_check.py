@@ -17,9 +17,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from musicxai.audio import load_audio
-from musicxai.bundle import write_bundle_meta
-from musicxai.classifier import GenreClassifier
+from musicxai.audio.decode import load_audio
+from musicxai.model.bundle import write_bundle_meta
+from musicxai.model.classifier import GenreClassifier
 from training.pretrained import musicnn_input
 
 SECONDS = 30.0
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
 
-    classifiers = [GenreClassifier(b) for b in args.bundles]
+    classifiers = [GenreClassifier.load(b) for b in args.bundles]
     tagger = keras.saving.load_model(args.tagger / "backbone.keras", compile=False)
     tags = json.loads((args.tagger / "tags.json").read_text())
     rows = []
@@ -62,24 +62,24 @@ def main() -> None:
     args.out.write_text(json.dumps(rows, indent=2) + "\n")
     names = [c.name for c in classifiers]
     if args.record:
-        record(classifiers, rows)
+        record(dict(zip(args.bundles, classifiers, strict=True)), rows)
     print("| file | " + " | ".join(names) + " | musicnn MSD tagger (top tags) |")
     print("| --- |" + " --- |" * (len(names) + 1))
     for row in rows:
         print(f"| {row['file']} | " + " | ".join(row[n] for n in names) + f" | {row['tagger']} |")
 
 
-def record(classifiers: list[GenreClassifier], rows: list[dict]) -> None:
+def record(classifiers: dict[Path, GenreClassifier], rows: list[dict]) -> None:
     """Keep the check, and every compared bundle's held-out accuracy, next to each bundle's metrics."""
-    held_out = {c.name: c.meta.metrics.test.clip_accuracy if c.meta.metrics else None for c in classifiers}
-    for classifier in classifiers:
+    held_out = {c.name: c.meta.metrics.test.clip_accuracy if c.meta.metrics else None for c in classifiers.values()}
+    for bundle, classifier in classifiers.items():
         report = {
             "what": "top-3 genres on free real recordings (Debian game music), reported, never tuned on",
             "held_out_clip_accuracy": held_out,
             "rows": [{"file": r["file"], "prediction": r[classifier.name], "tagger": r["tagger"]} for r in rows],
         }
         meta = classifier.meta.model_copy(update={"reports": {**classifier.meta.reports, "real_audio_check": report}})
-        write_bundle_meta(classifier.path, meta)
+        write_bundle_meta(bundle, meta)
 
 
 if __name__ == "__main__":

@@ -116,40 +116,72 @@ def _worker(args: argparse.Namespace) -> None:
 
 
 def _explain(args: argparse.Namespace) -> None:
-    from musicxai.audio import load_audio
-    from musicxai.classifier import GenreClassifier
+    from musicxai.audio.decode import load_audio
     from musicxai.config import Settings
-    from musicxai.explain import ExplanationParams, run_explanation
+    from musicxai.errors import validated
+    from musicxai.explain.params import ExplanationParams
+    from musicxai.explain.pipeline import run_explanation
+    from musicxai.model.classifier import GenreClassifier
 
     settings = Settings()
-    classifier = GenreClassifier(settings.models_dir / (args.model or settings.default_model), backend=settings.backend)
-    audio = load_audio(args.file, sr=classifier.features.sample_rate, max_duration=settings.max_duration_s)
-    params = ExplanationParams(
-        method=args.method,
-        segmentation=args.segmentation,
-        num_samples=args.num_samples,
-        seed=args.seed,
-        baseline=args.baseline,
-        genres=args.genres.split(",") if args.genres else None,
+    classifier = GenreClassifier.load(
+        settings.models_dir / (args.model or settings.default_model),
+        batch_size=settings.model_batch_size,
+        backend=settings.backend,
     )
-    output = run_explanation(classifier, audio, params)
+    audio = load_audio(
+        args.file,
+        sr=classifier.features.sample_rate,
+        max_duration=settings.max_duration_s,
+        min_duration=settings.min_duration_s,
+        timeout_s=settings.decode_timeout_s,
+    )
+    params = validated(
+        ExplanationParams,
+        {
+            "method": args.method,
+            "segmentation": args.segmentation,
+            "num_samples": args.num_samples,
+            "seed": args.seed,
+            "baseline": args.baseline,
+            "genres": args.genres.split(",") if args.genres else None,
+        },
+    )
+    output = run_explanation(classifier, audio, params, max_batch_windows=settings.engine_max_batch_windows)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, data in output.artifacts.items():
         (args.out / name).write_bytes(data)
     result = output.result
-    print(
-        json.dumps(
-            {
-                "out": str(args.out),
-                "explained": result["explained_genres"],
-                "probabilities": {g: round(p, 4) for g, p in result["probabilities"].items()},
-                "model_calls": result["model_calls"],
-                "windows_evaluated": result["engine"]["windows_evaluated"],
-                "seconds": result["timings_s"],
-            },
-            indent=2,
-        )
-    )
+    summary = {
+        "out": str(args.out),
+        "explained": result.explained_genres,
+        "probabilities": {g: round(p, 4) for g, p in result.probabilities.items()},
+        "model_calls": result.model_calls,
+        "windows_evaluated": result.engine.windows_evaluated,
+        "seconds": result.timings_s,
+    }
+    print(json.dumps(summary, indent=2))
+
+
+def _add_explain(sub) -> None:
+    """``musicxai explain``: its choices and defaults are the core's own (ExplanationParams)."""
+    from musicxai.explain.methods import Method
+    from musicxai.explain.params import ExplanationParams
+    from musicxai.explain.segmentation import Baseline
+    from musicxai.explain.segments import SegmentationKind
+
+    defaults = ExplanationParams()
+    p = sub.add_parser("explain", help="explain one audio file offline, no server needed")
+    p.add_argument("file", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--model", default=None, help="bundle name under the models folder")
+    p.add_argument("--method", choices=[m.value for m in Method], default=defaults.method.value)
+    p.add_argument("--segmentation", choices=[s.value for s in SegmentationKind], default=defaults.segmentation.value)
+    p.add_argument("--num-samples", type=int, default=defaults.num_samples)
+    p.add_argument("--baseline", choices=[b.value for b in Baseline], default=defaults.baseline.value)
+    p.add_argument("--genres", default=None, help="comma-separated genres to explain (default: the top one)")
+    p.add_argument("--seed", type=int, default=defaults.seed)
+    p.set_defaults(func=_explain)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,21 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hostname", default=None)
     p.set_defaults(func=_worker)
 
-    p = sub.add_parser("explain", help="explain one audio file offline, no server needed")
-    p.add_argument("file", type=Path)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--model", default=None, help="bundle name under the models folder")
-    p.add_argument("--method", choices=("lime", "shap"), default="lime")
-    p.add_argument(
-        "--segmentation",
-        default="time_frequency",
-        choices=("temporal", "spectral", "time_frequency", "superpixel", "sources"),
-    )
-    p.add_argument("--num-samples", type=int, default=1000)
-    p.add_argument("--baseline", choices=("min", "mean", "noise"), default="min")
-    p.add_argument("--genres", default=None, help="comma-separated genres to explain (default: the top one)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_explain)
+    _add_explain(sub)
     return parser
 
 

@@ -1,6 +1,9 @@
 """All configuration, from environment variables (``MUSICXAI_*``, plus ``REDIS_URL``) or ``.env``.
 
-Settings are created by the process entry points (app factory, worker start, CLI), never at import.
+Every default a process can change lives here, once: functions of the core that take one of these
+values as a keyword default the constant below, so a script, a test and the service agree unless
+someone changes a setting. Settings are created by the process entry points (app factory, worker
+start, CLI), never at import.
 """
 
 from __future__ import annotations
@@ -10,6 +13,18 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["tensorflow", "jax"]
+
+MODEL_BATCH_SIZE = 256  # windows per model call on the CPU: the bare CNN's throughput is flat above it
+ENGINE_MAX_BATCH_WINDOWS = 1024  # perturbed windows held before a model step (66 kB each: ~68 MB)
+ENGINE_CACHE_SIZE = 4  # explanation engines a worker keeps (each holds a clip's evaluated windows)
+MIN_DURATION_S = 1.0  # shorter than one second is too little for a 3 s-window classifier to say anything
+MAX_DURATION_S = 60.0
+DECODE_TIMEOUT_S = 30.0
+DECODE_MEMORY_BYTES = 2 * 1024**3
+REDIS_CONNECT_TIMEOUT_S = 2.0
+REDIS_SOCKET_TIMEOUT_S = 5.0
 
 
 class Settings(BaseSettings):
@@ -24,13 +39,15 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("REDIS_URL", "MUSICXAI_REDIS_URL"),
         description="Redis for broker, results, job ledger and blobs; unset = embedded single-machine mode",
     )
+    redis_connect_timeout_s: float = Field(REDIS_CONNECT_TIMEOUT_S, gt=0)
+    redis_socket_timeout_s: float = Field(REDIS_SOCKET_TIMEOUT_S, gt=0, description="a hung Redis fails a call")
     data_dir: Path = Field(Path("var"), description="embedded mode: broker folder, SQLite files, blobs")
 
     max_upload_bytes: int = Field(25 * 1024 * 1024, gt=0)
-    max_duration_s: float = Field(60.0, gt=0, description="longer clips are analysed up to this length")
-    min_duration_s: float = Field(1.0, gt=0)
-    decode_timeout_s: float = Field(30.0, gt=0)
-    decode_memory_bytes: int = Field(2 * 1024**3, gt=0, description="address-space cap of the decoder process")
+    max_duration_s: float = Field(MAX_DURATION_S, gt=0, description="longer clips are analysed up to this length")
+    min_duration_s: float = Field(MIN_DURATION_S, gt=0)
+    decode_timeout_s: float = Field(DECODE_TIMEOUT_S, gt=0, description="wall clock for one decode, ffmpeg included")
+    decode_memory_bytes: int = Field(DECODE_MEMORY_BYTES, gt=0, description="address-space cap of the decoder process")
     max_num_samples: int = Field(5000, ge=10)
 
     blob_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Redis mode: lifetime of clips and artifacts")
@@ -42,14 +59,13 @@ class Settings(BaseSettings):
     job_requeue_after_s: float = Field(900.0, gt=0, description="queued job not started this long is re-sent")
     sweep_interval_s: float = Field(10.0, gt=0)
     worker_concurrency: int = Field(1, ge=1)
-    model_batch_size: int = Field(256, ge=1)
-    backend: Literal["tensorflow", "jax"] = Field(
-        "tensorflow", description="Keras backend: tensorflow on CPU hosts, jax on GPU workers"
-    )
-    engine_max_batch_windows: int = Field(1024, ge=1)
+    model_batch_size: int = Field(MODEL_BATCH_SIZE, ge=1)
+    backend: Backend = Field("tensorflow", description="Keras backend: tensorflow on CPU hosts, jax on GPU workers")
+    engine_max_batch_windows: int = Field(ENGINE_MAX_BATCH_WINDOWS, ge=1)
+    engine_cache_size: int = Field(ENGINE_CACHE_SIZE, ge=1, description="engines a worker keeps between jobs")
 
     def decode_limits(self) -> dict[str, float | int]:
-        """The keyword arguments of :func:`musicxai.sandbox.decode_isolated` that these settings fix."""
+        """The keyword arguments of :func:`musicxai.audio.sandbox.decode_isolated` that these settings fix."""
         return {
             "max_duration": self.max_duration_s,
             "min_duration": self.min_duration_s,

@@ -4,6 +4,17 @@ The API renders these as RFC 9457 problem documents, the CLI prints their messag
 same bad input reads the same everywhere.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=StrEnum)
+
 
 class MusicXAIError(Exception):
     """Base class: a human-readable message plus the HTTP status and problem title."""
@@ -31,6 +42,8 @@ class UnsupportedMediaError(MusicXAIError):
 
 
 class PayloadTooLargeError(MusicXAIError):
+    """The request body passed the upload limit while it streamed in."""
+
     status = 413
     title = "Upload too large"
 
@@ -57,3 +70,25 @@ class BundleError(MusicXAIError):
 class ServiceUnavailableError(MusicXAIError):
     status = 503
     title = "Service unavailable"
+
+
+def describe_validation_error(errors: Iterable[Mapping[str, Any]], *, whole: str = "parameters") -> str:
+    """pydantic's errors (``exc.errors()``) as one line a person can act on: ``field: message; …``."""
+    return "; ".join(f"{'.'.join(str(p) for p in err.get('loc', ())) or whole}: {err.get('msg', '')}" for err in errors)
+
+
+def validated(model: type[M], values: Mapping[str, Any]) -> M:
+    """Validate ``values`` as ``model``; any problem is one :class:`ParameterError` naming the fields."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise ParameterError(describe_validation_error(exc.errors())) from exc
+
+
+def choice(kind: type[E], value: str, *, name: str) -> E:
+    """``value`` as a member of the choice ``kind``, or a :class:`ParameterError` listing the members."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in kind)
+        raise ParameterError(f"{name}={value!r} must be one of {allowed}") from None

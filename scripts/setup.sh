@@ -24,4 +24,4 @@ if ! .venv/bin/python -c "import musicxai, keras, librosa, celery, fastapi" 2>/d
   touch .venv/.installed
 fi
 # librosa's first call compiles numba kernels (~15 s); do it once here, not in the first request.
-.venv/bin/python -c "import numpy as np, musicxai.features as f; f.clip_log_mel(np.zeros(22050, 'float32'), f.FeatureSettings())"
+.venv/bin/python -c "import numpy as np, musicxai.model.features as f; f.clip_log_mel(np.zeros(22050, 'float32'), f.FeatureSettings())"

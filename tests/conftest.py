@@ -1,8 +1,11 @@
-"""Shared fixtures: tiny GTZAN-layout data made by the tests themselves, and a 1-epoch bundle."""
+"""Shared fixtures and helpers: tiny GTZAN-layout data made by the tests themselves, 1-epoch bundles,
+WAV bytes, the problem-document check and process helpers."""
 
 from __future__ import annotations
 
+import io
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -10,11 +13,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from musicxai.classifier import GenreClassifier
-from musicxai.genres import GTZAN_GENRES
+from musicxai.model.classifier import GenreClassifier
+from training.genres import GTZAN_GENRES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 SR = 22050
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def process_alive(pid: int) -> bool:
@@ -35,6 +39,13 @@ def wait_until_ended(pids: list[int], timeout: float) -> bool:
     return True
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def tone_clip(genre_index: int, track: int, seconds: float, sr: int = SR) -> np.ndarray:
     """A genre-specific chord plus a pulse train: trivially separable, enough for pipeline tests."""
     rng = np.random.default_rng(1000 * genre_index + track)
@@ -43,6 +54,25 @@ def tone_clip(genre_index: int, track: int, seconds: float, sr: int = SR) -> np.
     y = sum(np.sin(2 * np.pi * base * k * t + rng.uniform(0, 6.28)) / k for k in (1, 2, 3))
     pulse = (np.sin(2 * np.pi * (1 + genre_index) * t) > 0.95).astype(float) * rng.normal(0, 1, t.size)
     return (0.25 * y + 0.1 * pulse + 0.01 * rng.normal(size=t.size)).astype(np.float32)
+
+
+def wav_bytes(seconds: float, *, seed: int = 0, sr: int = SR) -> bytes:
+    """A 16-bit WAV of ``seconds``: 2 s tone clips of changing genres, so windows differ."""
+    parts = [
+        tone_clip((seed + i) % 10, seed, min(2.0, seconds - 2.0 * i), sr) for i in range(int(np.ceil(seconds / 2.0)))
+    ]
+    buffer = io.BytesIO()
+    sf.write(buffer, np.concatenate(parts)[: int(seconds * sr)], sr, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def assert_problem(response, status: int) -> dict:
+    """``response`` is an RFC 9457 problem document with ``status``; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
 
 
 def write_gtzan(root: Path, *, per_genre: int, seconds: float) -> Path:
@@ -54,6 +84,15 @@ def write_gtzan(root: Path, *, per_genre: int, seconds: float) -> Path:
     return root
 
 
+def train_tiny(data: Path, out: Path, **config) -> Path:
+    """A bundle from a short, seeded training run on the tiny data (20 % valid, 20 % test tracks)."""
+    from training.train import TrainConfig, train
+
+    defaults = {"batch_size": 16, "seed": 0, "valid_fraction": 0.2, "test_fraction": 0.2, "verbose": 0, "workers": 1}
+    train(TrainConfig(data=data, out=out, **(defaults | config)))
+    return out
+
+
 @pytest.fixture(scope="session")
 def tiny_gtzan(tmp_path_factory) -> Path:
     return write_gtzan(tmp_path_factory.mktemp("gtzan"), per_genre=5, seconds=4.0)
@@ -62,53 +101,28 @@ def tiny_gtzan(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_bundle(tiny_gtzan, tmp_path_factory) -> Path:
     """A real bundle from a 1-epoch training run on the tiny data, with ALE plots of 4 descriptors."""
-    from musicxai.descriptors import build_descriptors
     from training.ale import compute_ale, held_out_spectrograms, write_ale
-    from training.train import TrainConfig, train
+    from training.descriptors import build_descriptors
 
-    out = tmp_path_factory.mktemp("models") / "tiny"
-    train(
-        TrainConfig(
-            data=tiny_gtzan,
-            out=out,
-            epochs=1,
-            batch_size=16,
-            seed=0,
-            valid_fraction=0.2,
-            test_fraction=0.2,
-            verbose=0,
-            workers=1,
-        )
-    )
-    classifier = GenreClassifier(out)
+    out = train_tiny(tiny_gtzan, tmp_path_factory.mktemp("models") / "tiny", epochs=1)
+    classifier = GenreClassifier.load(out)
     chosen = [
         d for d in build_descriptors(classifier.features) if d.name in ("band1_level", "centroid", "mfcc1", "flatness")
     ]
     spectrograms = held_out_spectrograms(out, tiny_gtzan, max_clips=None)
     curves, _ = compute_ale(classifier, spectrograms, bins=4, descriptors=chosen)
-    write_ale(out / "ale", curves, meta={"bundle": out.name, "engine": "pyale", "bins": 4})
+    write_ale(out, curves, meta={"bundle": out.name, "engine": "pyale", "bins": 4})
     return out
 
 
 @pytest.fixture(scope="session")
 def tiny_transfer_bundle(tiny_gtzan, tmp_path_factory) -> Path:
     """A music-transfer bundle (musicnn backbone, 16 kHz, 96 mels, log10 features) from 2 epochs."""
-    from training.train import TrainConfig, train
-
     out = tmp_path_factory.mktemp("transfer") / "tiny-transfer"
-    train(
-        TrainConfig(
-            data=tiny_gtzan,
-            out=out,
-            arch="music-vgg",
-            pretrained_dir=Path(__file__).resolve().parents[1] / "models" / "pretrained",
-            epochs=2,
-            batch_size=16,
-            seed=0,
-            valid_fraction=0.2,
-            test_fraction=0.2,
-            verbose=0,
-            workers=1,
-        )
-    )
-    return out
+    return train_tiny(tiny_gtzan, out, arch="music-vgg", pretrained_dir=ROOT / "models" / "pretrained", epochs=2)
+
+
+@pytest.fixture(scope="session")
+def classifier(tiny_bundle) -> GenreClassifier:
+    """The tiny bundle loaded once for every unit test that needs a real model."""
+    return GenreClassifier.load(tiny_bundle)

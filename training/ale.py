@@ -20,21 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-from musicxai.bundle import read_bundle_meta
-from musicxai.classifier import GenreClassifier
-from musicxai.descriptors import Descriptor, build_descriptors
 from musicxai.errors import ParameterError
-from musicxai.features import FeatureSettings, frame_windows
+from musicxai.model.bundle import ALE_DIR, AleDescriptor, AleIndex, read_bundle_meta, write_ale_index
+from musicxai.model.classifier import GenreClassifier
+from musicxai.model.features import FeatureSettings, frame_windows
+from training.descriptors import Descriptor, build_descriptors
 
 log = logging.getLogger(__name__)
 ENGINES = ("pyale", "effector")
-GENRE_COLOURS = plt.get_cmap("tab10").colors
+GENRE_COLOURS = matplotlib.colormaps["tab10"].colors
 
 
 def descriptor_table(spectrograms: list[np.ndarray], descriptors: list[Descriptor]) -> np.ndarray:
@@ -177,7 +175,7 @@ def compute_ale(
 
 def plot_ale(curve: AleCurve, *, ax=None):
     """Ten genre curves with their bands, and a rug of the held-out clips' values."""
-    ax = ax or plt.gca()
+    ax = ax or Figure().subplots()
     lines = []
     for colour, (genre, effect) in zip(GENRE_COLOURS, curve.effects.items(), strict=False):
         lines.append(ax.plot(curve.edges, effect, color=colour, label=genre, lw=1.6)[0])
@@ -198,26 +196,29 @@ def plot_ale(curve: AleCurve, *, ax=None):
     return lines
 
 
-def write_ale(out_dir: Path, curves: list[AleCurve], *, meta: dict) -> None:
+def write_ale(bundle: Path, curves: list[AleCurve], *, meta: dict) -> Path:
+    """Each curve's PNG and JSON in ``bundle/ale/``, then the index the service reads."""
+    out_dir = Path(bundle) / ALE_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
-    index = []
+    entries = []
     for curve in curves:
         name = curve.descriptor.name
         (out_dir / f"{name}.json").write_text(json.dumps({**curve.as_dict(), **meta}) + "\n")
-        fig, ax = plt.subplots(figsize=(8, 4.6), layout="constrained")
+        fig = Figure(figsize=(8, 4.6), layout="constrained")
+        ax = fig.subplots()
         plot_ale(curve, ax=ax)
         ax.set_title(f"ALE · {curve.descriptor.label} · n = {len(curve.values)} held-out clips")
         ax.legend(ncols=5, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16))
         fig.savefig(out_dir / f"{name}.png", dpi=100)
-        plt.close(fig)
-        index.append({**curve.descriptor.as_dict(), "png": f"{name}.png", "json": f"{name}.json"})
-    (out_dir / "index.json").write_text(json.dumps({**meta, "descriptors": index}, indent=2) + "\n")
+        entries.append(AleDescriptor(**curve.descriptor.as_dict(), png=f"{name}.png", json_file=f"{name}.json"))
+    write_ale_index(bundle, AleIndex(**meta, descriptors=entries))
+    return out_dir
 
 
 def held_out_spectrograms(bundle: Path, data: Path, *, max_clips: int | None, seed: int = 0) -> list[np.ndarray]:
     """Whole-clip log-mels of the bundle's recorded test tracks (never its training tracks)."""
-    from musicxai.audio import load_audio
-    from musicxai.features import clip_log_mel
+    from musicxai.audio.decode import load_audio
+    from musicxai.model.features import clip_log_mel
     from training.gtzan import discover_tracks
 
     meta = read_bundle_meta(bundle)
@@ -237,7 +238,7 @@ def held_out_spectrograms(bundle: Path, data: Path, *, max_clips: int | None, se
 
 def build_ale(bundle: Path, data: Path, *, bins: int = 10, engine: str = "pyale", max_clips: int | None = 150) -> Path:
     """``musicxai ale``: compute every descriptor's curves on held-out tracks and store them in the bundle."""
-    classifier = GenreClassifier(bundle)
+    classifier = GenreClassifier.load(bundle)
     spectrograms = held_out_spectrograms(bundle, data, max_clips=max_clips)
     started = time.perf_counter()
     curves, predictor = compute_ale(classifier, spectrograms, bins=bins, engine=engine)
@@ -250,5 +251,4 @@ def build_ale(bundle: Path, data: Path, *, bins: int = 10, engine: str = "pyale"
         "clip_evaluations": predictor.clip_evaluations,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    write_ale(Path(bundle) / "ale", curves, meta=meta)
-    return Path(bundle) / "ale"
+    return write_ale(bundle, curves, meta=meta)

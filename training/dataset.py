@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from musicxai.audio import load_audio
+from musicxai.audio.decode import load_audio
 from musicxai.errors import AudioError
-from musicxai.features import FeatureSettings, Normalisation, clip_windows
-from musicxai.genres import GTZAN_GENRES
+from musicxai.model.features import FeatureSettings, Normalisation, clip_windows
+from training.genres import GTZAN_GENRES
 from training.gtzan import Track
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Held-out evaluation: clip- and window-level accuracy, per-genre scores, confusion matrix, curves.
 
-Evaluation always goes through :class:`~musicxai.classifier.GenreClassifier`, the serving code path,
+Evaluation always goes through :class:`~musicxai.model.classifier.GenreClassifier`, the serving code path,
 so the reported numbers are the numbers the service delivers.
 """
 
@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from musicxai.classifier import GenreClassifier
+from musicxai.model.classifier import GenreClassifier
 from training.dataset import WindowSet
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sklearn.model_selection import train_test_split
 
 from musicxai.errors import ParameterError
-from musicxai.genres import GTZAN_GENRES
+from training.genres import GTZAN_GENRES
 
 log = logging.getLogger(__name__)
 

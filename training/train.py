@@ -12,7 +12,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from musicxai.bundle import (
+from musicxai.errors import ParameterError
+from musicxai.model.bundle import (
     FORMAT_VERSION,
     MODEL_FILE,
     BundleMeta,
@@ -23,12 +24,11 @@ from musicxai.bundle import (
     read_bundle_meta,
     write_bundle_meta,
 )
-from musicxai.classifier import GenreClassifier
-from musicxai.errors import ParameterError
-from musicxai.features import FeatureSettings, Normalisation, normalise
-from musicxai.genres import GTZAN_GENRES
+from musicxai.model.classifier import GenreClassifier
+from musicxai.model.features import FeatureSettings, Normalisation, normalise
 from training.dataset import WindowSet, build_windows, fit_normalisation
 from training.evaluate import evaluate, write_evaluation
+from training.genres import GTZAN_GENRES
 from training.gtzan import Track, discover_tracks, split_from_lists, stratified_split
 from training.models import ARCHITECTURES, build_cnn, build_music_transfer, build_vgg16_transfer
 from training.provenance import git_commit, library_versions
@@ -233,7 +233,7 @@ def train(config: TrainConfig, settings: FeatureSettings | None = None) -> Bundl
 
 def evaluate_bundle(bundle: Path, test: WindowSet, *, history: dict | None = None) -> BundleMeta:
     """Evaluate through the serving code path and record the held-out metrics in the bundle."""
-    classifier = GenreClassifier(bundle)
+    classifier = GenreClassifier.load(bundle)
     result = evaluate(classifier, test)
     write_evaluation(Path(bundle) / "evaluation", result, history or classifier.meta.training.get("history"))
     meta = classifier.meta.model_copy(update={"metrics": Metrics(test=TestMetrics(**result.metrics()))})

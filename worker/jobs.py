@@ -13,11 +13,12 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 
+from musicxai.audio.sandbox import decode_isolated
 from musicxai.errors import MusicXAIError
-from musicxai.explain import ExplanationParams, run_explanation
-from musicxai.jobs import JobStatus
-from musicxai.sandbox import decode_isolated
-from musicxai.storage import artifact_key, clip_key
+from musicxai.explain.pipeline import run_explanation
+from musicxai.explain.result import ExplanationResult
+from musicxai.service.ledger import JobStatus
+from musicxai.service.storage import artifact_key, clip_key
 from worker.state import WorkerState
 
 log = logging.getLogger(__name__)
@@ -76,17 +77,18 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
         out = run_explanation(
             classifier,
             audio,
-            ExplanationParams(**record.params),
+            record.params,
             progress=progress,
             engines=state.engines,
             clip_id=record.clip,
+            max_batch_windows=settings.engine_max_batch_windows,
         )
         t0 = time.perf_counter()
         for name, payload in out.artifacts.items():
             state.blobs.put(artifact_key(job_id, name), payload)
-        out.result["timings_s"] |= {"decode": round(decode_s, 4), "store": round(time.perf_counter() - t0, 4)}
+        out.result.timings_s |= {"decode": round(decode_s, 4), "store": round(time.perf_counter() - t0, 4)}
         ledger.update(job_id, status=JobStatus.succeeded, progress=1.0, stage="done", result=out.result)
-        log.info("job %s: succeeded, %d model calls", job_id, out.result["model_calls"])
+        log.info("job %s: succeeded, %d model calls", job_id, out.result.model_calls)
         _record(state, record.method, "succeeded", started, out.result)
         return {"job_id": job_id, "status": "succeeded"}
     except MusicXAIError as exc:
@@ -102,15 +104,15 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
     return {"job_id": job_id, "status": "failed"}
 
 
-def _record(state: WorkerState, method: str, status: str, started: float, result: dict | None) -> None:
+def _record(state: WorkerState, method: str, status: str, started: float, result: ExplanationResult | None) -> None:
     """Leave the job's figures for the API's /metrics; metrics never fail a job."""
     summary = {"status": status, "method": method, "total_s": time.time() - started}
     if result is not None:
         summary |= {
-            "backend": result["backend"],
-            "stages_s": result["timings_s"],
-            "model_calls": result["model_calls"],
-            "windows_evaluated": result["engine"]["windows_evaluated"],
+            "backend": result.backend,
+            "stages_s": result.timings_s,
+            "model_calls": result.model_calls,
+            "windows_evaluated": result.engine.windows_evaluated,
         }
     try:
         state.ledger.record_finished(summary)

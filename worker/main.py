@@ -8,8 +8,8 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from musicxai.config import Settings
-from musicxai.jobs import JobStatus
-from musicxai.queue import EXPLAIN_TASK, create_celery
+from musicxai.service.celery_app import EXPLAIN_TASK, create_celery
+from musicxai.service.ledger import JobStatus
 from worker.jobs import run_job
 from worker.state import WorkerState
 

@@ -1,4 +1,4 @@
-"""What a worker process keeps between jobs: the loaded models, the blob store, the job ledger."""
+"""What a worker process keeps between jobs: the loaded models, their engines, the stores."""
 
 from __future__ import annotations
 
@@ -6,14 +6,21 @@ from functools import cached_property
 
 import numpy as np
 
+from musicxai.audio.sandbox import prepare_decoder
 from musicxai.config import Settings
-from musicxai.engine import EngineCache
-from musicxai.jobs import JobLedger, open_ledger
-from musicxai.registry import ModelRegistry
-from musicxai.render import heatmap_png
-from musicxai.sandbox import prepare_decoder
-from musicxai.sonify import sonify
-from musicxai.storage import BlobStore, open_blob_store
+from musicxai.explain.engine import EngineCache
+from musicxai.explain.pipeline import default_segment_count
+from musicxai.explain.render import heatmap_png
+from musicxai.explain.sonify import sonify
+from musicxai.model.classifier import WARM_SECONDS, GenreClassifier
+from musicxai.model.registry import ModelRegistry
+from musicxai.service.ledger import JobLedger, open_ledger
+from musicxai.service.storage import BlobStore, open_blob_store
+
+
+def warm_for_explanations(classifier: GenreClassifier) -> None:
+    """Compile the model call and, on JAX, the on-device composition of the default segmentation."""
+    classifier.warm_up(segments=default_segment_count(classifier, WARM_SECONDS))
 
 
 class WorkerState:
@@ -21,17 +28,11 @@ class WorkerState:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engines = EngineCache()
+        self.engines = EngineCache(settings.engine_cache_size)
 
     @cached_property
     def registry(self) -> ModelRegistry:
-        return ModelRegistry(
-            self.settings.models_dir,
-            default=self.settings.default_model,
-            batch_size=self.settings.model_batch_size,
-            backend=self.settings.backend,
-            warm_explanations=True,
-        )
+        return ModelRegistry(self.settings, warm_up=warm_for_explanations)
 
     @cached_property
     def blobs(self) -> BlobStore:

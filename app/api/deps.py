@@ -1,4 +1,4 @@
-"""Named dependencies for the routes: the service object and the metrics, both set up in the lifespan."""
+"""Named dependencies for the routes: the data plane and the metrics, both set up by the app."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.metrics import ApiMetrics
-from app.service import ExplanationService
+from musicxai.service.dataplane import DataPlane
 
 
-def get_service(request: Request) -> ExplanationService:
-    return request.app.state.service
+def get_dataplane(request: Request) -> DataPlane:
+    return request.app.state.dataplane
 
 
 def get_metrics(request: Request) -> ApiMetrics:
     return request.app.state.metrics
 
 
-ServiceDep = Annotated[ExplanationService, Depends(get_service)]
+DataPlaneDep = Annotated[DataPlane, Depends(get_dataplane)]
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]

@@ -67,9 +67,31 @@ async function loadModel() {
     state.limits = models.limits;
     $("limits").textContent = `${models.limits.accepted_formats} · up to ${mib(models.limits.max_upload_bytes)} · ` +
       `at least ${models.limits.min_duration_s} s · the first ${models.limits.max_duration_s} s are analysed`;
-    const samples = document.querySelector("#explain-form [name=num_samples]");
-    samples.max = models.limits.max_num_samples;
     loadAle();
+  } catch (problem) {
+    showError(problem);
+  }
+}
+
+// The menus list the service's own choices (/v1/options), so the page never offers one it lacks.
+async function loadOptions() {
+  try {
+    const options = await api("/v1/options");
+    const form = $("explain-form");
+    for (const [name, choices] of [["method", options.methods], ["segmentation", options.segmentations]]) {
+      const select = form.querySelector(`[name=${name}]`);
+      for (const choice of choices) {
+        const option = document.createElement("option");
+        option.value = choice.value;
+        option.textContent = choice.label;
+        option.selected = choice.value === options.defaults[name];
+        select.append(option);
+      }
+    }
+    form.querySelector("[name=n_bands]").value = options.defaults.n_bands;
+    const samples = form.querySelector("[name=num_samples]");
+    samples.value = options.defaults.num_samples;
+    samples.max = options.max_num_samples;
   } catch (problem) {
     showError(problem);
   }
@@ -242,6 +264,7 @@ function setUp() {
   });
   $("upload-form").addEventListener("submit", predict);
   $("explain-form").addEventListener("submit", explain);
+  loadOptions();
   loadModel();
 }
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import running_api, service_env, wav_bytes
+from musicxai.explain.methods import Method
+from tests.conftest import ROOT, wav_bytes
+from tests.integration.conftest import running_api, service_env
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "models" / "demo"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
@@ -49,6 +50,8 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     clip = tmp_path / "clip.wav"
     clip.write_bytes(wav_bytes(8.0, seed=5))
     page.wait_for_selector("#limits:not(:empty)")
+    page.wait_for_selector("#explain-form [name=segmentation] option[value=time_frequency]", state="attached")
+    assert page.locator("#explain-form [name=method] option").count() == len(Method)
     assert "MiB" in page.inner_text("#limits")
     page.set_input_files("#file-input", str(clip))
     assert page.get_attribute("#original-player", "src").startswith("blob:")

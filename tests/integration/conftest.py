@@ -6,7 +6,6 @@ Everything listens on 127.0.0.1 ports picked at random and is stopped when the f
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
 import signal
@@ -19,26 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
-import soundfile as sf
 
-from tests.conftest import tone_clip
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wav_bytes(seconds: float, *, seed: int = 0, sr: int = 22050) -> bytes:
-    parts = [tone_clip((seed + i) % 10, seed, min(2.0, seconds - 2.0 * i)) for i in range(int(np.ceil(seconds / 2.0)))]
-    buffer = io.BytesIO()
-    sf.write(buffer, np.concatenate(parts)[: int(seconds * sr)], sr, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
+from tests.conftest import ROOT, free_port
 
 
 def wait_until(check, *, timeout: float, interval: float = 0.2, what: str = "condition"):

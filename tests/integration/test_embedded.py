@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_until_ended
-from tests.integration.conftest import running_api, service_env, wait_for_job, wav_bytes
+from tests.conftest import wait_until_ended, wav_bytes
+from tests.integration.conftest import running_api, service_env, wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +36,13 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def test_stopping_the_server_stops_its_embedded_worker(embedded):
-    """SIGTERM to ``musicxai serve`` alone (not its process group) must not leave the worker behind."""
-    api = embedded.processes["api"]
-    workers = _children(api.pid)
-    assert workers, "the embedded server started no worker process"
-    os.kill(api.pid, signal.SIGTERM)
-    api.wait(60)
-    assert wait_until_ended(workers, timeout=30)
+def test_stopping_the_server_stops_its_embedded_worker(tiny_bundle, tmp_path):
+    """SIGTERM to ``musicxai serve`` alone (not its process group) must not leave the worker behind.
+    Its own server: stopping the shared one would break whichever test ran after this."""
+    with running_api(service_env(tiny_bundle, tmp_path), tmp_path) as service:
+        api = service.processes["api"]
+        workers = _children(api.pid)
+        assert workers, "the embedded server started no worker process"
+        os.kill(api.pid, signal.SIGTERM)
+        api.wait(60)
+        assert wait_until_ended(workers, timeout=30)

@@ -1,4 +1,5 @@
-"""Nothing accepted is lost: dead queue, killed pool process, killed worker, restarted Redis."""
+"""Nothing accepted is lost: killed pool process, killed worker, restarted Redis (the queue-down
+contract is an in-process app test, ``tests/app/test_health.py``)."""
 
 import os
 import signal
@@ -7,36 +8,10 @@ import subprocess
 import httpx
 import pytest
 
-from tests.integration.conftest import (
-    RedisServer,
-    Service,
-    free_port,
-    running_api,
-    service_env,
-    wait_for_job,
-    wait_until,
-    wav_bytes,
-)
+from tests.conftest import wav_bytes
+from tests.integration.conftest import RedisServer, Service, service_env, wait_for_job, wait_until
 
 SLOW = {"method": "lime", "num_samples": 1500, "segmentation": "time_frequency"}
-
-
-def _problem_status(response) -> int:
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()["status"]
-
-
-def test_queue_down_gives_503_for_jobs_while_predictions_still_work(tiny_bundle, tmp_path):
-    env = service_env(tiny_bundle, tmp_path / "data", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
-    with running_api(env, tmp_path) as service, service.client() as client:
-        clip = {"file": ("c.wav", wav_bytes(4.0), "audio/wav")}
-        assert client.post("/v1/predictions", files=clip).status_code == 200
-        response = client.post("/v1/predictions", params={"explain": "lime"}, files=clip)
-        assert response.status_code == 503 and _problem_status(response) == 503
-        response = client.post("/v1/explanations", files=clip, data={"method": "lime"})
-        assert response.status_code == 503
-        assert client.get("/readyz").status_code == 503
-        assert client.get("/healthz").status_code == 200
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import os
 import pytest
 import soundfile as sf
 
-from tests.integration.conftest import running_api, service_env, wait_for_job, wav_bytes
+from tests.conftest import wav_bytes
+from tests.integration.conftest import running_api, service_env, wait_for_job
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from musicxai.genres import GTZAN_GENRES
 from training.corpus import CorpusError, generate_corpus
 from training.corpus import tools as corpus_tools
+from training.genres import GTZAN_GENRES
 
 SECONDS = 4.0
 PER_GENRE = 3

@@ -4,9 +4,9 @@ import shutil
 import pytest
 
 from musicxai.errors import ParameterError
-from musicxai.features import FeatureSettings
-from musicxai.genres import GTZAN_GENRES
+from musicxai.model.features import FeatureSettings
 from training.dataset import build_windows
+from training.genres import GTZAN_GENRES
 from training.gtzan import discover_tracks, split_from_lists, stratified_split
 
 

@@ -8,13 +8,13 @@ pool order) would move the probabilities far beyond the tolerance.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 from musicxai.errors import ParameterError
+from tests.conftest import ROOT
 from training import pretrained
 from training.pretrained import (
     CHECKPOINTS,
@@ -29,7 +29,6 @@ from training.pretrained import (
     musicnn_input,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 PRETRAINED = ROOT / "models" / "pretrained"
 FIXTURE = ROOT / "tests" / "fixtures" / "musicnn_parity.npz"
 TOLERANCE = 1e-4

@@ -2,9 +2,9 @@ import json
 
 import numpy as np
 
-from musicxai.bundle import read_bundle_meta
-from musicxai.classifier import GenreClassifier
-from musicxai.genres import GTZAN_GENRES
+from musicxai.model.bundle import read_bundle_meta
+from musicxai.model.classifier import GenreClassifier
+from training.genres import GTZAN_GENRES
 from training.gtzan import discover_tracks, stratified_split
 
 
@@ -16,7 +16,7 @@ def test_one_epoch_training_writes_a_loadable_evaluated_bundle(tiny_bundle, tiny
     assert meta.metrics.test.tracks == len(meta.split.test_tracks) == 10
     for name in ("confusion_matrix.png", "confusion_matrix.csv", "per_genre.csv", "training_curves.png"):
         assert (tiny_bundle / "evaluation" / name).stat().st_size > 0
-    classifier = GenreClassifier(tiny_bundle)
+    classifier = GenreClassifier.load(tiny_bundle)
     rng = np.random.default_rng(0)
     prediction = classifier.classify(rng.normal(0, 0.1, 22050 * 5).astype(np.float32))
     assert prediction.window_probabilities.shape == (3, 10)
@@ -33,7 +33,7 @@ def test_bundle_records_held_out_tracks_disjoint_from_training(tiny_bundle, tiny
 
 
 def test_normalisation_comes_from_training_windows_only(tiny_bundle, tiny_gtzan):
-    from musicxai.features import FeatureSettings
+    from musicxai.model.features import FeatureSettings
     from training.dataset import build_windows, fit_normalisation
 
     expected = stratified_split(discover_tracks(tiny_gtzan), seed=0, valid_fraction=0.2, test_fraction=0.2)

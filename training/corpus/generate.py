@@ -20,11 +20,11 @@ import mido
 import numpy as np
 from tqdm import tqdm
 
-from musicxai.genres import GTZAN_GENRES
 from training.corpus import midi, render
 from training.corpus.classical import classical_events
 from training.corpus.songs import plan_song, write_midi
 from training.corpus.tools import Toolchain, find_toolchain
+from training.genres import GTZAN_GENRES
 
 MANIFEST = "corpus.json"
 # FluidR3 is the better-sampled set; TimGM6mb adds a second, rougher timbre.

@@ -1,69 +1,76 @@
+"""``/v1/explanations``: queue a job (JSON naming a prediction, or multipart with the clip), read
+its status, fetch its artifacts."""
+
 from __future__ import annotations
 
 import hashlib
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import MetricsDep, ServiceDep
+from app.api import urls
+from app.api.deps import DataPlaneDep, MetricsDep
+from app.api.openapi import request_body
 from app.schemas import Job
-from app.service import explanation_params
-from musicxai.errors import ParameterError
-from musicxai.explain import ExplanationParams
-from musicxai.jobs import JobRecord, JobStatus
+from musicxai.errors import ParameterError, validated
+from musicxai.explain.methods import Method
+from musicxai.explain.params import ExplanationParams
 
-router = APIRouter(prefix="/v1/explanations", tags=["explanations"])
+router = APIRouter(prefix=urls.EXPLANATIONS, tags=["explanations"])
 
 MEDIA_TYPES = {".png": "image/png", ".wav": "audio/wav", ".json": "application/json"}
-PARAM_FIELDS = set(ExplanationParams.model_fields)
-REQUEST_BODY = {
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["prediction_id"],
-                "properties": {
-                    "prediction_id": {"type": "string"},
-                    "model": {"type": "string"},
-                    **ExplanationParams.model_json_schema()["properties"],
-                },
-            },
-            "example": {"prediction_id": "9f2c…", "method": "shap", "segmentation": "time_frequency"},
-        },
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}, "method": {"type": "string"}},
-            }
-        },
-    }
-}
+EXAMPLE = {"prediction_id": "9f2c…", **ExplanationParams(method=Method.shap).model_dump(mode="json", exclude_none=True)}
 
 
-def job_view(record: JobRecord) -> dict:
-    base = f"/v1/explanations/{record.id}"
-    links = {"self": base}
-    if record.status == JobStatus.succeeded:
-        links |= {
-            "heatmap": f"{base}/heatmap.png",
-            "audio": f"{base}/audio.wav",
-            "complement_audio": f"{base}/complement.wav",
-            "attributions": f"{base}/attributions.json",
-            "faithfulness": f"{base}/faithfulness.png",
-        }
-    return {**record.model_dump(exclude={"clip", "heartbeat", "task_id"}), "links": links}
+class ExplanationRequest(ExplanationParams):
+    """JSON body: explain a clip uploaded before, by its prediction id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prediction_id: str = Field(description="the id a prediction returned (the clip's sha256)")
+    model: str | None = Field(None, description="bundle name; default: the service's default")
+
+    def params(self) -> ExplanationParams:
+        return ExplanationParams(**self.model_dump(exclude={"prediction_id", "model"}))
 
 
-def _params(fields: dict) -> ExplanationParams:
-    values = {k: v for k, v in fields.items() if k in PARAM_FIELDS and v not in (None, "")}
-    if isinstance(values.get("genres"), str):
-        values["genres"] = [g.strip() for g in values["genres"].split(",") if g.strip()]
-    unknown = set(fields) - PARAM_FIELDS - {"prediction_id", "model", "file"}
-    if unknown:
-        raise ParameterError(f"unknown parameters: {', '.join(sorted(unknown))}")
-    return explanation_params(values)
+class ExplanationUpload(ExplanationParams):
+    """multipart/form-data: the clip itself, with the same parameters as form fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: bytes = Field(description="audio clip: WAV, FLAC, OGG, MP3, M4A")
+    model: str | None = Field(None, description="bundle name; default: the service's default")
+
+    @field_validator("genres", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return [g.strip() for g in value.split(",") if g.strip()] if isinstance(value, str) else value
+
+    def params(self) -> ExplanationParams:
+        return ExplanationParams(**self.model_dump(exclude={"file", "model"}))
+
+
+REQUEST_MODELS = (ExplanationRequest, ExplanationUpload)
+
+
+async def _read_request(request: Request) -> ExplanationRequest | ExplanationUpload:
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ParameterError("multipart requests need a 'file' part with the audio")
+        fields = {k: v for k, v in form.multi_items() if k != "file" and v != ""}
+        return validated(ExplanationUpload, {**fields, "file": await upload.read()})
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise ParameterError("the body must be JSON with a prediction_id, or multipart with a file") from exc
+    if not isinstance(body, dict):
+        raise ParameterError("the body must be a JSON object with a prediction_id")
+    return validated(ExplanationRequest, {k: v for k, v in body.items() if v not in (None, "")})
 
 
 @router.post(
@@ -71,35 +78,27 @@ def _params(fields: dict) -> ExplanationParams:
     status_code=202,
     response_model=Job,
     summary="Queue an explanation job (idempotent: the same request returns the same job)",
-    openapi_extra={"requestBody": REQUEST_BODY},
+    openapi_extra=request_body(
+        {"application/json": ExplanationRequest, "multipart/form-data": ExplanationUpload}, example=EXAMPLE
+    ),
 )
-async def create_explanation(request: Request, service: ServiceDep, metrics: MetricsDep) -> JSONResponse:
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ParameterError("multipart requests need a 'file' part with the audio")
-        fields = {k: v for k, v in form.items() if k != "file"}
-        clip = await run_in_threadpool(service.store_upload, await upload.read())
+async def create_explanation(request: Request, dataplane: DataPlaneDep, metrics: MetricsDep) -> JSONResponse:
+    body = await _read_request(request)
+    if isinstance(body, ExplanationUpload):
+        clip = await run_in_threadpool(dataplane.store_upload, body.file)
     else:
-        try:
-            fields = await request.json()
-        except ValueError as exc:
-            raise ParameterError("the body must be JSON with a prediction_id, or multipart with a file") from exc
-        if not isinstance(fields, dict) or not fields.get("prediction_id"):
-            raise ParameterError("prediction_id is required (or send the clip as multipart 'file')")
-        clip = await run_in_threadpool(service.stored_clip, str(fields["prediction_id"]))
-    params = _params(fields)
-    record = await run_in_threadpool(service.create_job, clip, params, model=fields.get("model") or None)
+        clip = await run_in_threadpool(dataplane.stored_clip, body.prediction_id)
+    params = body.params()
+    record = await run_in_threadpool(dataplane.create_job, clip, params, model=body.model or None)
     metrics.jobs_created.labels(params.method).inc()
-    location = f"/v1/explanations/{record.id}"
-    return JSONResponse(job_view(record), status_code=202, headers={"Location": location})
+    return JSONResponse(
+        Job.of(record).model_dump(mode="json"), status_code=202, headers={"Location": urls.job(record.id)}
+    )
 
 
 @router.get("/{job_id}", response_model=Job, summary="Status, progress, result and artifact links of a job")
-def read_explanation(job_id: str, service: ServiceDep) -> dict:
-    return job_view(service.job(job_id))
+def read_explanation(job_id: str, dataplane: DataPlaneDep) -> Job:
+    return Job.of(dataplane.job(job_id))
 
 
 @router.get(
@@ -108,8 +107,8 @@ def read_explanation(job_id: str, service: ServiceDep) -> dict:
     "faithfulness.png",
     response_class=Response,
 )
-def read_artifact(job_id: str, name: str, service: ServiceDep, request: Request) -> Response:
-    data = service.artifact(job_id, name)
+def read_artifact(job_id: str, name: str, dataplane: DataPlaneDep, request: Request) -> Response:
+    data = dataplane.artifact(job_id, name)
     etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400, immutable"}
     if request.headers.get("if-none-match") == etag:

@@ -1,11 +1,12 @@
+"""Operations: liveness, readiness and Prometheus metrics."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from app.api.deps import MetricsDep, ServiceDep
+from app.api.deps import DataPlaneDep, MetricsDep
 from app.problems import problem
-from musicxai.jobs import JobStatus
 
 router = APIRouter(tags=["operations"])
 
@@ -16,8 +17,8 @@ def healthz() -> dict:
 
 
 @router.get("/readyz", summary="Model loaded and job queue reachable (predictions work without the queue)")
-def readyz(request: Request, service: ServiceDep):
-    checks = {"model": service.registry.is_loaded(), "queue": request.app.state.broker_ok()}
+def readyz(dataplane: DataPlaneDep):
+    checks = dataplane.readiness()
     if all(checks.values()):
         return {"status": "ready", "checks": checks}
     failing = ", ".join(k for k, ok in checks.items() if not ok)
@@ -25,14 +26,11 @@ def readyz(request: Request, service: ServiceDep):
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(service: ServiceDep, metrics: MetricsDep) -> Response:
-    counts = {JobStatus.queued: 0, JobStatus.running: 0}
-    try:
-        for record in service.ledger.unfinished():
-            counts[record.status] += 1
-        metrics.observe_finished(service.ledger.drain_finished())
-    except Exception:  # the ledger's store is down: serve what this process knows
-        counts = {}
-    for status, value in counts.items():
-        metrics.queue_depth.labels(status.value).set(value)
+def metrics(dataplane: DataPlaneDep, metrics: MetricsDep) -> Response:
+    figures = dataplane.job_figures()
+    if figures is not None:  # else the ledger's store is down: serve what this process knows
+        counts, finished = figures
+        for status, value in counts.items():
+            metrics.queue_depth.labels(status.value).set(value)
+        metrics.observe_finished(finished)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,63 @@
+"""What a user may choose about an explanation, and the job id those choices give.
+
+Job ids are derived from the clip, the bundle and the parameters, so the same request for the same
+clip always names the same job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from musicxai.explain.methods import NUM_SAMPLES, Method
+from musicxai.explain.segmentation import N_BANDS, SEGMENT_SECONDS, Baseline, SegmentationParams
+from musicxai.explain.segments import SegmentationKind
+
+MAX_NUM_SAMPLES = 20_000  # what any explanation may ask; services lower it with MUSICXAI_MAX_NUM_SAMPLES
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """What decides an explanation engine's windows: two jobs with equal specs on one clip and
+    model can share every model call (hashable: the engine-cache key)."""
+
+    segmentation: SegmentationParams
+    baseline: Baseline
+    noise_seed: int | None  # only a noise baseline depends on the seed
+
+
+class ExplanationParams(BaseModel):
+    """What a user may choose about an explanation; every field has a sensible default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Method = Method.lime
+    segmentation: SegmentationKind = SegmentationKind.time_frequency
+    num_samples: int = Field(
+        NUM_SAMPLES, ge=10, le=MAX_NUM_SAMPLES, description="perturbed clips the explainer may evaluate"
+    )
+    genres: list[str] | None = Field(None, description="genres to explain; default: the predicted one")
+    baseline: Baseline = Baseline.min
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    segment_seconds: float = Field(SEGMENT_SECONDS, gt=0.1, le=30.0, description="time-segment length")
+    n_bands: int = Field(N_BANDS, ge=1, le=64, description="mel bands for spectral / time_frequency")
+    top_k: int | None = Field(None, ge=1, description="sonify at most this many positive segments")
+
+    def fingerprint(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+
+    def engine_spec(self) -> EngineSpec:
+        return EngineSpec(
+            segmentation=SegmentationParams(self.segmentation, self.segment_seconds, self.n_bands),
+            baseline=self.baseline,
+            noise_seed=self.seed if self.baseline is Baseline.noise else None,
+        )
+
+
+def job_key(clip_sha256: str, bundle_id: str, params: ExplanationParams) -> str:
+    """Deterministic job id: the same clip, model and parameters always give the same job."""
+    digest = hashlib.sha256(f"{clip_sha256}|{bundle_id}|{params.fingerprint()}".encode()).hexdigest()
+    return digest[:32]

@@ -1,0 +1,44 @@
+"""What one explanation job produces: a typed result record, and the names of its artifact files."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from musicxai.explain.engine import EngineStats
+from musicxai.explain.faithfulness import FaithfulnessCurves
+from musicxai.explain.methods import Method
+from musicxai.explain.params import ExplanationParams
+from musicxai.explain.segments import Segment
+
+# link name -> stored file name of every artifact a succeeded job has
+ARTIFACT_FILES: dict[str, str] = {
+    "heatmap": "heatmap.png",
+    "audio": "audio.wav",
+    "complement_audio": "complement.wav",
+    "attributions": "attributions.json",
+    "faithfulness": "faithfulness.png",
+}
+
+
+class ExplanationResult(BaseModel):
+    """The record of one explanation: per-segment weights for each explained genre, the methods' own
+    quality checks, faithfulness curves, and what it cost. Also stored as ``attributions.json``."""
+
+    model: str
+    method: Method
+    params: ExplanationParams
+    duration_s: float
+    sample_rate: int
+    probabilities: dict[str, float] = Field(description="clip probabilities of the unperturbed clip")
+    explained_genres: list[str]
+    segments: list[Segment]
+    weights: dict[str, list[float]] = Field(description="genre -> one weight per segment")
+    base_value: dict[str, float] = Field(description="LIME intercept / SHAP expected value per genre")
+    quality: dict[str, dict[str, float]] = Field(description="LIME's R², SHAP's additivity error, per genre")
+    evidence_segments: list[int] = Field(description="segments in the evidence audio")
+    faithfulness: dict[str, FaithfulnessCurves]
+    model_calls: int
+    engine: EngineStats
+    backend: str
+    device: str
+    timings_s: dict[str, float] = Field(description="seconds per stage")

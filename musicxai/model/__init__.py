@@ -1,0 +1,1 @@
+"""From samples to genre probabilities: features, bundles, the model runner, the loaded models."""

@@ -1,0 +1,81 @@
+"""The bundles a process can serve, each loaded once and kept for the life of the process."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from musicxai.config import Settings
+from musicxai.errors import BundleError, NotFoundError
+from musicxai.model.bundle import MODEL_FILE, BundleMeta, list_bundles, read_bundle_meta
+from musicxai.model.classifier import GenreClassifier
+
+WarmUp = Callable[[GenreClassifier], None]
+
+
+def warm_for_predictions(classifier: GenreClassifier) -> None:
+    classifier.warm_up()
+
+
+class ModelRegistry:
+    """Bundles under ``settings.models_dir``; ``warm_up`` runs on each model as it loads (workers
+    pass one that also compiles what explanation jobs need)."""
+
+    def __init__(self, settings: Settings, *, warm_up: WarmUp = warm_for_predictions) -> None:
+        self.models_dir = Path(settings.models_dir)
+        self.default = settings.default_model
+        self.batch_size = settings.model_batch_size
+        self.backend = settings.backend
+        self.warm_up = warm_up
+        self._metas: dict[str, BundleMeta] = {
+            path.name: read_bundle_meta(path) for path in list_bundles(self.models_dir)
+        }
+        if self.default not in self._metas:
+            raise BundleError(
+                f"default model {self.default!r} not found in {self.models_dir} "
+                f"(bundles: {sorted(self._metas) or 'none'})"
+            )
+        self._ids: dict[str, str] = {}
+        self._loaded: dict[str, GenreClassifier] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        return sorted(self._metas)
+
+    def resolve(self, name: str | None) -> str:
+        name = name or self.default
+        if name not in self._metas:
+            raise NotFoundError(f"No model bundle named {name!r}; available: {', '.join(self.names())}.")
+        return name
+
+    def meta(self, name: str | None = None) -> BundleMeta:
+        return self._metas[self.resolve(name)]
+
+    def path(self, name: str | None = None) -> Path:
+        return self.models_dir / self.resolve(name)
+
+    def bundle_id(self, name: str | None = None) -> str:
+        """``name@<sha256 of model.keras, 12 hex>``: changes whenever the weights change."""
+        name = self.resolve(name)
+        if name not in self._ids:
+            digest = hashlib.sha256((self.path(name) / MODEL_FILE).read_bytes()).hexdigest()[:12]
+            self._ids[name] = f"{name}@{digest}"
+        return self._ids[name]
+
+    def is_loaded(self, name: str | None = None) -> bool:
+        return self.resolve(name) in self._loaded
+
+    def loaded(self, name: str | None = None) -> GenreClassifier | None:
+        """The model if this process has loaded it, without loading it."""
+        return self._loaded.get(self.resolve(name))
+
+    def get(self, name: str | None = None) -> GenreClassifier:
+        name = self.resolve(name)
+        with self._lock:
+            if name not in self._loaded:
+                classifier = GenreClassifier.load(self.path(name), batch_size=self.batch_size, backend=self.backend)
+                self.warm_up(classifier)
+                self._loaded[name] = classifier
+            return self._loaded[name]

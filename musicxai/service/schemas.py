@@ -1,0 +1,65 @@
+"""The data plane's typed answers; the API serialises them (adding links), the CLI prints them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from musicxai.explain.params import ExplanationParams
+
+
+class Prediction(BaseModel):
+    id: str = Field(description="sha256 of the clip; pass it as prediction_id to request explanations")
+    model: str
+    duration_s: float = Field(description="seconds analysed")
+    source_duration_s: float = Field(description="length of the upload")
+    truncated: bool = Field(description="true when the upload was longer than max_duration_s and was cut")
+    max_duration_s: float
+    windows: int
+    probabilities: dict[str, float]
+    top: list[str]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    default: bool
+    id: str = Field(description="name@<sha256 of model.keras, 12 hex>: changes with the weights")
+    architecture: str
+    genres: list[str]
+    features: dict[str, Any]
+    training_data: dict[str, Any]
+    split: dict[str, Any]
+    metrics: dict[str, Any] | None = Field(description="held-out test metrics")
+    backend: str | None = Field(description="Keras backend, once this process has loaded the model")
+    device: str | None
+    created: str | None
+
+
+class Limits(BaseModel):
+    max_upload_bytes: int
+    max_duration_s: float
+    min_duration_s: float
+    max_num_samples: int
+    accepted_formats: str
+
+
+class Models(BaseModel):
+    default: str
+    models: list[ModelInfo]
+    limits: Limits
+
+
+class Choice(BaseModel):
+    value: str
+    label: str
+
+
+class ExplanationOptions(BaseModel):
+    """What the page's menus offer: each choice once, from the core's own definitions."""
+
+    methods: list[Choice]
+    segmentations: list[Choice]
+    baselines: list[Choice]
+    defaults: ExplanationParams
+    max_num_samples: int

@@ -1,0 +1,37 @@
+"""Operations: liveness, readiness, metrics, the docs, the page; and an app whose queue is down."""
+
+import pytest
+
+from tests.app.conftest import app_settings, serving
+from tests.conftest import assert_problem, free_port, wav_bytes
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_health_readiness_metrics_docs_and_page(api):
+    assert (await api.client.get("/healthz")).json() == {"status": "ok"}
+    assert (await api.client.get("/readyz")).json() == {"status": "ready", "checks": {"model": True, "queue": True}}
+    await api.predict(3.0, clip=7)
+    metrics = (await api.client.get("/metrics")).text
+    assert "musicxai_http_request_seconds_bucket" in metrics and 'musicxai_predictions_total{model="tiny"}' in metrics
+    assert 'musicxai_jobs_unfinished{status="queued"}' in metrics
+    assert (await api.client.get("/docs")).status_code == 200
+    spec = (await api.client.get("/openapi.json")).json()
+    assert "/v1/explanations/{job_id}" in spec["paths"] and str(spec).count("example") > 0
+    page = await api.client.get("/")
+    assert page.status_code == 200 and "<form" in page.text
+
+
+async def test_unknown_path_is_a_404_problem(api):
+    assert_problem(await api.client.get("/v2/nothing"), 404)
+
+
+async def test_queue_down_gives_503_for_jobs_while_predictions_still_work(tiny_bundle, tmp_path):
+    settings = app_settings(tiny_bundle, tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    async with serving(settings) as api:
+        clip = {"file": ("c.wav", wav_bytes(4.0), "audio/wav")}
+        assert (await api.client.post("/v1/predictions", files=clip)).status_code == 200
+        assert_problem(await api.client.post("/v1/predictions", params={"explain": "lime"}, files=clip), 503)
+        assert_problem(await api.client.post("/v1/explanations", files=clip, data={"method": "lime"}), 503)
+        assert_problem(await api.client.get("/readyz"), 503)
+        assert (await api.client.get("/healthz")).status_code == 200

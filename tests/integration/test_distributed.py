@@ -1,0 +1,112 @@
+"""The real stack: uvicorn, a Celery worker process and Redis (ledger, blobs, broker); the rest of
+the HTTP contract is tested in-process in ``tests/app/``."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.conftest import assert_problem, wav_bytes
+from tests.integration.conftest import wait_for_job, wait_until
+
+FAST = {"num_samples": "120", "segmentation": "temporal"}
+
+
+def test_lime_and_shap_jobs_succeed_with_heatmap_audio_and_attributions(distributed):
+    with distributed.client() as client:
+        prediction = client.post(
+            "/v1/predictions",
+            params={"explain": "lime,shap", **FAST},
+            files={"file": ("clip.wav", wav_bytes(10.0, seed=3), "audio/wav")},
+        ).json()
+        assert [e["method"] for e in prediction["explanations"]] == ["lime", "shap"]
+        model_calls = []
+        for ref in prediction["explanations"]:
+            job = wait_for_job(client, ref["job_id"])
+            assert job["status"] == "succeeded", job["error"]
+            assert job["progress"] == 1.0
+            heatmap = client.get(job["links"]["heatmap"])
+            assert heatmap.headers["content-type"] == "image/png" and heatmap.content[:8] == b"\x89PNG\r\n\x1a\n"
+            for link in ("audio", "complement_audio"):
+                wav = client.get(job["links"][link])
+                assert wav.headers["content-type"] == "audio/wav"
+                samples, sr = sf.read(io.BytesIO(wav.content))
+                assert sr == 22050 and len(samples) / sr == pytest.approx(prediction["duration_s"], abs=1e-3)
+                assert np.max(np.abs(samples)) <= 1.0
+            attributions = client.get(job["links"]["attributions"]).json()
+            genre = prediction["top"][0]
+            assert attributions["explained_genres"] == [genre]
+            assert len(attributions["weights"][genre]) == len(attributions["segments"]) == 7  # 10 s / 1.5 s
+            faith = attributions["faithfulness"][genre]
+            for key in ("deletion_auc", "insertion_auc", "random_deletion_auc", "random_insertion_auc"):
+                assert 0.0 <= faith[key] <= 1.0
+            assert attributions["engine"]["masks"] >= 120 and attributions["params"]["method"] == ref["method"]
+            model_calls.append(attributions["model_calls"])
+            quality = attributions["quality"][genre]
+            assert ("r2" in quality) if ref["method"] == "lime" else quality["additivity_error"] < 1e-6
+    # the job that ran first called the model; the other may reuse its windows (same clip and segmentation)
+    assert max(model_calls) > 0
+
+
+def test_repeated_request_returns_the_same_job(distributed):
+    clip = wav_bytes(6.0, seed=4)
+    with distributed.client() as client:
+        prediction = client.post("/v1/predictions", files={"file": ("c.wav", clip, "audio/wav")}).json()
+        body = {"prediction_id": prediction["id"], "method": "shap", "num_samples": 60, "segmentation": "temporal"}
+        first = client.post("/v1/explanations", json=body)
+        second = client.post("/v1/explanations", json=body)
+        by_upload = client.post(
+            "/v1/explanations",
+            files={"file": ("again.wav", clip, "audio/wav")},
+            data={"method": "shap", "num_samples": "60", "segmentation": "temporal"},
+        )
+        other = client.post("/v1/explanations", json={**body, "seed": 1})
+    assert first.status_code == second.status_code == by_upload.status_code == 202
+    assert first.json()["id"] == second.json()["id"] == by_upload.json()["id"]
+    assert first.headers["location"] == f"/v1/explanations/{first.json()['id']}"
+    assert other.json()["id"] != first.json()["id"]
+
+
+def test_upload_over_the_size_limit_is_413(distributed):
+    with distributed.client() as client:
+        big = wav_bytes(60.0)  # 2.6 MB > 2 MiB limit
+        body = assert_problem(client.post("/v1/predictions", files={"file": ("big.wav", big, "audio/wav")}), 413)
+        head = b'--abc\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+        chunked = client.post(  # no Content-Length: the limit must hold while the bytes stream in
+            "/v1/predictions",
+            content=iter([head, *[big[i : i + 65536] for i in range(0, len(big), 65536)]]),
+            headers={"content-type": "multipart/form-data; boundary=abc"},
+        )
+    assert "MiB" in body["detail"]
+    assert_problem(chunked, 413)
+
+
+def test_models_metrics_docs_and_readiness(distributed):
+    with distributed.client() as client:
+        models = client.get("/v1/models").json()
+        assert models["default"] == models["models"][0]["name"]
+        entry = models["models"][0]
+        assert entry["split"]["unit"] == "track" and len(entry["genres"]) == 10 and entry["backend"] == "tensorflow"
+        assert client.get("/readyz").json()["status"] == "ready"
+        prediction = client.post(
+            "/v1/predictions",
+            params={"explain": "shap", "num_samples": "30", "segmentation": "temporal"},
+            files={"file": ("m.wav", wav_bytes(4.0, seed=9), "audio/wav")},
+        ).json()
+        assert wait_for_job(client, prediction["explanations"][0]["job_id"])["status"] == "succeeded"
+        metrics = wait_until(
+            lambda: (
+                (text := client.get("/metrics").text) and "musicxai_explanation_stage_seconds_count" in text and text
+            ),
+            timeout=10,
+            what="the worker's job figures in /metrics",
+        )
+        assert "musicxai_http_request_seconds_bucket" in metrics and "musicxai_jobs_unfinished" in metrics
+        assert 'musicxai_explanation_jobs_finished_total{method="shap",status="succeeded"}' in metrics
+        assert 'musicxai_explanation_stage_seconds_count{backend="tensorflow",method="shap",stage="model"}' in metrics
+        assert client.get("/docs").status_code == 200
+        spec = client.get("/openapi.json").json()
+        assert "/v1/explanations/{job_id}" in spec["paths"]
+        assert json.dumps(spec).count("example") > 0
