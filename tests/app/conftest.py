@@ -12,6 +12,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.main import create_app
 from musicxai.config import Settings
@@ -22,6 +23,7 @@ from worker.state import WorkerState
 
 @dataclass
 class Api:
+    app: FastAPI
     client: httpx.AsyncClient
     settings: Settings
 
@@ -49,9 +51,10 @@ async def serving(settings: Settings) -> AsyncIterator[Api]:
     """The app with its lifespan run (model loaded, stores opened, sweeper started) and a client."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        # an unexpected error reaches the client as the 500 problem a real server sends, not as a raise
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://musicxai.test", timeout=60) as client:
-            yield Api(client, settings)
+            yield Api(app, client, settings)
 
 
 @pytest.fixture(scope="session")

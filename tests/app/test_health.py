@@ -22,8 +22,24 @@ async def test_health_readiness_metrics_docs_and_page(api):
     assert page.status_code == 200 and "<form" in page.text
 
 
-async def test_unknown_path_is_a_404_problem(api):
+async def test_unknown_path_is_a_404_problem_and_a_wrong_method_a_405(api):
     assert_problem(await api.client.get("/v2/nothing"), 404)
+    assert_problem(await api.client.delete("/v1/models"), 405)
+
+
+async def test_the_page_and_its_assets_are_served(api):
+    for asset, kind in (("/static/app.js", "javascript"), ("/static/style.css", "css")):
+        response = await api.client.get(asset)
+        assert response.status_code == 200 and kind in response.headers["content-type"]
+
+
+async def test_an_unexpected_error_is_a_500_problem_that_says_nothing_internal(api, monkeypatch):
+    def broken():
+        raise RuntimeError("secret internal state")
+
+    monkeypatch.setattr(api.app.state.dataplane, "models", broken)
+    body = assert_problem(await api.client.get("/v1/models"), 500)
+    assert "secret" not in body["detail"] and "logged" in body["detail"]
 
 
 async def test_queue_down_gives_503_for_jobs_while_predictions_still_work(tiny_bundle, tmp_path):

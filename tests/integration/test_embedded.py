@@ -4,43 +4,32 @@ import os
 import signal
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import wait_until_ended, wav_bytes
 from tests.integration.conftest import running_api, service_env, wait_for_job
-
-
-@pytest.fixture(scope="module")
-def embedded(tiny_bundle, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("embedded")
-    with running_api(service_env(tiny_bundle, data_dir), data_dir) as service:
-        yield service
-
-
-def test_embedded_service_predicts_and_finishes_a_lime_job(embedded):
-    with embedded.client() as client:
-        prediction = client.post(
-            "/v1/predictions",
-            params={"explain": "lime", "num_samples": "100", "segmentation": "temporal"},
-            files={"file": ("clip.wav", wav_bytes(8.0, seed=21), "audio/wav")},
-        ).json()
-        assert len(prediction["probabilities"]) == 10
-        job = wait_for_job(client, prediction["explanations"][0]["job_id"])
-        assert job["status"] == "succeeded", job["error"]
-        assert client.get(job["links"]["heatmap"]).content[:4] == b"\x89PNG"
-        assert client.get("/readyz").json()["checks"] == {"model": True, "queue": True}
-    assert (embedded.logdir / "jobs.sqlite").exists() and (embedded.logdir / "blobs" / "clips").is_dir()
 
 
 def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def test_stopping_the_server_stops_its_embedded_worker(tiny_bundle, tmp_path):
-    """SIGTERM to ``musicxai serve`` alone (not its process group) must not leave the worker behind.
-    Its own server: stopping the shared one would break whichever test ran after this."""
-    with running_api(service_env(tiny_bundle, tmp_path), tmp_path) as service:
-        api = service.processes["api"]
+def test_embedded_service_predicts_finishes_a_lime_job_and_stops_its_worker_with_it(tiny_bundle, tmp_path):
+    """The first run's whole life: serve, predict, explain; then SIGTERM to ``musicxai serve`` alone
+    (not its process group) must not leave the worker behind."""
+    with running_api(service_env(tiny_bundle, tmp_path), tmp_path) as embedded:
+        with embedded.client() as client:
+            prediction = client.post(
+                "/v1/predictions",
+                params={"explain": "lime", "num_samples": "100", "segmentation": "temporal"},
+                files={"file": ("clip.wav", wav_bytes(8.0, seed=21), "audio/wav")},
+            ).json()
+            assert len(prediction["probabilities"]) == 10
+            job = wait_for_job(client, prediction["explanations"][0]["job_id"])
+            assert job["status"] == "succeeded", job["error"]
+            assert client.get(job["links"]["heatmap"]).content[:4] == b"\x89PNG"
+            assert client.get("/readyz").json()["checks"] == {"model": True, "queue": True}
+        assert (embedded.logdir / "jobs.sqlite").exists() and (embedded.logdir / "blobs" / "clips").is_dir()
+
+        api = embedded.processes["api"]
         workers = _children(api.pid)
         assert workers, "the embedded server started no worker process"
         os.kill(api.pid, signal.SIGTERM)
