@@ -37,8 +37,9 @@ def problem(
 
 
 def error_problem(exc: MusicXAIError, *, instance: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The problem document of one of the core's errors: its status, title and message."""
-    return problem(exc.status, exc.detail, title=exc.title, instance=instance, headers=headers)
+    """The problem document of one of the core's errors: its status, title, message and code."""
+    extra = {"code": exc.code} if exc.code else {}
+    return problem(exc.status, exc.detail, title=exc.title, instance=instance, headers=headers, **extra)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

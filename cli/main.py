@@ -159,6 +159,7 @@ def _explain(args: argparse.Namespace) -> None:
         "model_calls": result.model_calls,
         "windows_evaluated": result.engine.windows_evaluated,
         "seconds": result.timings_s,
+        "warnings": [w.detail for w in result.warnings],
     }
     print(json.dumps(summary, indent=2))
 

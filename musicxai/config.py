@@ -9,10 +9,13 @@ start, CLI), never at import.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from musicxai.audio.quality import QualityLimits
 
 Backend = Literal["tensorflow", "jax"]
 
@@ -23,6 +26,10 @@ MIN_DURATION_S = 1.0  # shorter than one second is too little for a 3 s-window c
 MAX_DURATION_S = 60.0
 DECODE_TIMEOUT_S = 30.0
 DECODE_MEMORY_BYTES = 2 * 1024**3
+# input quality (musicxai.audio.quality); physical levels, not fitted to any data set
+QUALITY_SILENCE_RMS = 1e-4  # -80 dBFS around the clip's own mean: digital silence or a constant (DC) level
+QUALITY_CLIPPED_FRACTION = 0.01  # over 1 % of the samples at full scale: heavy, audible clipping
+QUALITY_BAND_FLOOR = 1e-6  # the model's upper half-band holding under -60 dB of the power: a narrow recording
 REDIS_CONNECT_TIMEOUT_S = 2.0
 REDIS_SOCKET_TIMEOUT_S = 5.0
 
@@ -49,6 +56,9 @@ class Settings(BaseSettings):
     decode_timeout_s: float = Field(DECODE_TIMEOUT_S, gt=0, description="wall clock for one decode, ffmpeg included")
     decode_memory_bytes: int = Field(DECODE_MEMORY_BYTES, gt=0, description="address-space cap of the decoder process")
     max_num_samples: int = Field(5000, ge=10)
+    quality_silence_rms: float = Field(QUALITY_SILENCE_RMS, ge=0, description="quieter clips are refused (422)")
+    quality_clipped_fraction: float = Field(QUALITY_CLIPPED_FRACTION, gt=0, le=1)
+    quality_band_floor: float = Field(QUALITY_BAND_FLOOR, ge=0, description="power share that counts as empty")
 
     blob_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Redis mode: lifetime of clips and artifacts")
     explain_queue: str = "explain"
@@ -72,6 +82,15 @@ class Settings(BaseSettings):
             "timeout_s": self.decode_timeout_s,
             "memory_bytes": self.decode_memory_bytes,
         }
+
+    def quality_limits(self) -> QualityLimits:
+        from musicxai.audio.quality import QualityLimits
+
+        return QualityLimits(
+            silence_rms=self.quality_silence_rms,
+            clipped_fraction=self.quality_clipped_fraction,
+            band_floor=self.quality_band_floor,
+        )
 
     @property
     def embedded(self) -> bool:

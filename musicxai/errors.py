@@ -21,6 +21,7 @@ class MusicXAIError(Exception):
 
     status: int = 500
     title: str = "Internal error"
+    code: str | None = None  # a machine-readable reason, where a client may act on it (problem member "code")
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

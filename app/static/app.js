@@ -110,6 +110,19 @@ function chooseFile(file) {
   $("predict-button").disabled = false;
 }
 
+// What makes the answer mean less (clipping, a narrow band, a cut upload), above the probabilities.
+function renderWarnings(warnings) {
+  const list = $("warnings");
+  list.replaceChildren();
+  for (const warning of warnings) {
+    const item = document.createElement("li");
+    item.dataset.code = warning.code;
+    item.textContent = warning.detail;
+    list.append(item);
+  }
+  list.hidden = warnings.length === 0;
+}
+
 function renderBars(prediction) {
   const entries = Object.entries(prediction.probabilities).sort((a, b) => b[1] - a[1]);
   const list = $("bars");
@@ -144,6 +157,7 @@ async function predict(event) {
   try {
     const query = new URLSearchParams({ model: state.model });
     state.prediction = await api(`/v1/predictions?${query}`, { method: "POST", body: form });
+    renderWarnings(state.prediction.warnings);
     renderBars(state.prediction);
     $("prediction").hidden = false;
     $("explain").hidden = false;

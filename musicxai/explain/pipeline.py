@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from musicxai.audio.decode import DecodedAudio
+from musicxai.audio.quality import DEFAULT_LIMITS, QualityLimits, assess
 from musicxai.config import ENGINE_MAX_BATCH_WINDOWS
 from musicxai.errors import ParameterError
 from musicxai.explain.engine import EngineCache, PerturbationEngine
@@ -158,9 +159,11 @@ def run_explanation(
     engines: EngineCache | None = None,
     clip_id: str | None = None,
     max_batch_windows: int = ENGINE_MAX_BATCH_WINDOWS,
+    quality: QualityLimits = DEFAULT_LIMITS,
 ) -> ExplanationOutput:
     """Explain one clip. With ``engines`` and the clip's ``clip_id`` (its sha256), model calls made
-    by earlier jobs on the same clip, model and engine spec are reused."""
+    by earlier jobs on the same clip, model and engine spec are reused. A silent clip is refused
+    (:class:`~musicxai.audio.quality.SilentAudioError`) before anything is explained."""
     report = progress or (lambda fraction, stage: None)
     spec = params.engine_spec()
     t0 = time.perf_counter()
@@ -170,8 +173,10 @@ def run_explanation(
 
     engine = engines.get((clip_id, classifier.name, spec), build) if engines is not None and clip_id else build()
     segmentation_s = time.perf_counter() - t0
+    warnings = assess(audio, engine.segmentation.S, classifier.features, quality)
     report(0.05, "segmented")
     result = explain_clip(classifier, engine, audio, params, progress=report)
+    result.warnings = warnings
     report(0.9, "rendering")
     t0 = time.perf_counter()
     artifacts = render_artifacts(result, engine.segmentation, audio, classifier)

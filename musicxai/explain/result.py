@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from musicxai.audio.quality import QualityWarning
 from musicxai.explain.engine import EngineStats
 from musicxai.explain.faithfulness import FaithfulnessCurves
 from musicxai.explain.methods import Method
@@ -42,3 +43,4 @@ class ExplanationResult(BaseModel):
     backend: str
     device: str
     timings_s: dict[str, float] = Field(description="seconds per stage")
+    warnings: list[QualityWarning] = Field(default_factory=list, description="the clip's quality warnings")

@@ -16,6 +16,7 @@ from typing import Any
 
 from celery import Celery
 
+from musicxai.audio.quality import assess
 from musicxai.audio.sandbox import decode_isolated
 from musicxai.audio.sniff import ACCEPTED, sniff_audio
 from musicxai.config import Settings
@@ -26,6 +27,7 @@ from musicxai.explain.result import ARTIFACT_FILES
 from musicxai.explain.segmentation import Baseline
 from musicxai.explain.segments import SegmentationKind
 from musicxai.model.bundle import AleIndex, read_ale_file, read_ale_index
+from musicxai.model.features import clip_log_mel
 from musicxai.model.registry import ModelRegistry
 from musicxai.service.celery_app import broker_check, create_celery, enqueue_explanation
 from musicxai.service.ledger import JobLedger, JobRecord, JobStatus, open_ledger, queue_counts
@@ -115,7 +117,9 @@ class DataPlane:
             clip = StoredClip(hashlib.sha256(data).hexdigest(), data)
         classifier = self.registry.get(name)
         audio = decode_isolated(clip.data, sr=classifier.features.sample_rate, **self.settings.decode_limits())
-        prediction = classifier.classify(audio.samples)
+        S = clip_log_mel(audio.samples, classifier.features)
+        warnings = assess(audio, S, classifier.features, self.settings.quality_limits())
+        prediction = classifier.classify_log_mel(S)
         jobs = [self.create_job(clip, params, model=name) for params in job_params]
         return Prediction(
             id=clip.sha256,
@@ -127,6 +131,7 @@ class DataPlane:
             windows=int(prediction.window_probabilities.shape[0]),
             probabilities=prediction.as_dict(),
             top=prediction.top(TOP_GENRES),
+            warnings=warnings,
         ), jobs
 
     # jobs -----------------------------------------------------------------------------------

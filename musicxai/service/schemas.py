@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from musicxai.audio.quality import QualityWarning
 from musicxai.explain.params import ExplanationParams
 
 
@@ -19,6 +20,9 @@ class Prediction(BaseModel):
     windows: int
     probabilities: dict[str, float]
     top: list[str]
+    warnings: list[QualityWarning] = Field(
+        default_factory=list, description="what makes this answer mean less (clipping, a narrow band, a cut upload)"
+    )
 
 
 class ModelInfo(BaseModel):

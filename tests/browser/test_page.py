@@ -1,10 +1,13 @@
 """The web page in headless Chromium (Debian's build) against the real embedded service."""
 
+import io
 import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from musicxai.explain.methods import Method
 from tests.conftest import ROOT, wav_bytes
@@ -59,6 +62,7 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     page.wait_for_selector("#bars li:nth-child(10)")
     assert page.locator("#bars li").count() == 10
     assert page.locator("#bars li.top").count() == 1
+    assert page.locator("#bars li.top .fill").bounding_box()["width"] > 0  # the bars show their values
     assert "accuracy" in page.inner_text("#model-info")
 
     page.select_option("#explain-form [name=segmentation]", "time_frequency")
@@ -84,6 +88,19 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     assert page.locator("#ale-gallery figure").count() >= 8
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_a_clipped_clip_shows_a_warning_above_the_probabilities(page, tmp_path):
+    clip = tmp_path / "loud.wav"
+    samples, sr = sf.read(io.BytesIO(wav_bytes(6.0, seed=2)))
+    sf.write(clip, np.clip(8 * samples, -1, 1), sr, subtype="PCM_16")
+    page.set_input_files("#file-input", str(clip))
+    page.click("#predict-button")
+    page.wait_for_selector("#bars li:nth-child(10)")
+    assert page.locator("#warnings").is_visible()
+    assert "clipped" in page.inner_text("#warnings li[data-code=clipped]")
+    box, bars = page.locator("#warnings").bounding_box(), page.locator("#bars").bounding_box()
+    assert box["y"] < bars["y"]
 
 
 def test_text_file_shows_the_415_problem_inline(page, tmp_path):
