@@ -1,4 +1,4 @@
-"""``musicxai <command>``: corpus, train, evaluate, ale, import-pretrained, serve, worker, explain.
+"""``musicxai <command>``: corpus, train, evaluate, ale, realset, import-pretrained, serve, worker, explain.
 
 Each command imports its package lazily, so ``musicxai --help`` starts instantly and a command
 never pays for TensorFlow unless it needs the model.
@@ -61,6 +61,13 @@ def _ale(args: argparse.Namespace) -> None:
 
     out = build_ale(args.bundle, args.data, bins=args.bins, engine=args.ale_backend, max_clips=args.max_clips)
     print(f"wrote ALE artifacts to {out}")
+
+
+def _realset(args: argparse.Namespace) -> None:
+    from training.realset import build_realset
+
+    manifest = build_realset(args.out)
+    print(f"wrote the real-audio set to {args.out} (manifest: {manifest})")
 
 
 def _import_pretrained(args: argparse.Namespace) -> None:
@@ -232,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ale-backend", choices=("pyale", "effector"), default="pyale")
     p.add_argument("--max-clips", type=int, default=150, help="held-out clips used (a seeded subsample)")
     p.set_defaults(func=_ale)
+
+    p = sub.add_parser("realset", help="rebuild the real-audio evaluation set from Debian packages (apt-get download)")
+    p.add_argument("--out", type=Path, required=True, help="e.g. data/realset")
+    p.set_defaults(func=_realset)
 
     p = sub.add_parser("import-pretrained", help="convert a musicnn checkpoint (MSD_vgg, MTT_vgg) to Keras 3")
     p.add_argument("--checkpoint", choices=("MSD_vgg", "MTT_vgg"), required=True)
