@@ -30,6 +30,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     MPLBACKEND=Agg \
     NUMBA_CACHE_DIR=/var/cache/musicxai/numba \
     MUSICXAI_MODELS_DIR=/app/models \
+    MUSICXAI_DETECTOR_DIR=/app/models/detector \
     MUSICXAI_DATA_DIR=/app/var
 
 WORKDIR /app

@@ -1,5 +1,5 @@
 # The two commands of the README, plus the ones that rebuild the demo model.
-.PHONY: setup serve test lint demo-corpus demo-model demo-transfer-model
+.PHONY: setup serve test lint demo-corpus realset demo-model demo-transfer-model demo-tags-model detector
 
 setup:
 	./scripts/setup.sh
@@ -24,3 +24,13 @@ demo-model: demo-corpus
 demo-transfer-model: demo-corpus
 	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-transfer --arch music-vgg --backbone MSD_vgg --seed 0
 	.venv/bin/musicxai ale --bundle models/demo-transfer --data data/demo-corpus
+
+realset: setup
+	.venv/bin/musicxai realset --out data/realset
+
+demo-tags-model: demo-corpus realset
+	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-tags-emb --arch music-tags --tag-head tags+embeddings --realset data/realset --seed 0
+	.venv/bin/musicxai ale --bundle models/demo-tags-emb --data data/demo-corpus --bins 8 --max-clips 40
+
+detector: demo-corpus realset
+	.venv/bin/musicxai detector --realset data/realset --corpus data/demo-corpus --out models/detector

@@ -3,32 +3,32 @@ labelled music of one part, per genre, with a confusion table, and what each bun
 not-music clips. The ``report`` part is only ever reported on: never train, tune or select on it.
 
     python benchmarks/real_audio_eval.py --realset data/realset --part report \\
-        --bundles models/demo models/demo-transfer --out benchmarks/results/real_audio_eval.json
+        --bundles models/demo-tags models/demo models/demo-transfer --corpus data/demo-corpus --record
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from musicxai.audio.decode import load_audio
+from musicxai.model.bundle import read_bundle_meta, write_bundle_meta
 from musicxai.model.classifier import GenreClassifier
-from training.realset import Kind, Part, read_definition
+from musicxai.model.detector import MusicDetector
+from training.realset import Kind, Part, excerpts
 
 
 def evaluate(classifier: GenreClassifier, realset: Path, part: Part) -> dict:
-    files = {row["id"]: realset / row["file"] for row in csv.DictReader((realset / "manifest.csv").open())}
-    entries = [e for e in read_definition() if e.part is part and e.id in files]
     genres = list(classifier.genres)
     rows, confusion = [], defaultdict(Counter)
     not_music = defaultdict(Counter)
-    for entry in entries:
-        y = load_audio(files[entry.id], sr=classifier.features.sample_rate).samples
+    for entry, path in excerpts(realset, part):
+        y = load_audio(path, sr=classifier.features.sample_rate).samples
         probabilities = classifier.classify(y).probabilities
         order = [genres[i] for i in np.argsort(-probabilities)[:3]]
         if entry.label:
@@ -46,12 +46,14 @@ def evaluate(classifier: GenreClassifier, realset: Path, part: Part) -> dict:
         if any(r["label"] == g for r in rows)
     }
     n = len(rows)
+    macro = [v["top1"] / v["clips"] for v in per_genre.values()]
     return {
         "bundle": classifier.name,
         "part": part,
         "labelled_clips": n,
         "top1": sum(r["top3"][0] == r["label"] for r in rows) / n if n else None,
         "top3": sum(r["label"] in r["top3"] for r in rows) / n if n else None,
+        "top1_mean_over_genres": float(np.mean(macro)) if macro else None,
         "per_genre": per_genre,
         "confusion": {label: dict(predicted) for label, predicted in confusion.items()},
         "not_music_top_genre": {kind: dict(c) for kind, c in not_music.items()},
@@ -59,23 +61,72 @@ def evaluate(classifier: GenreClassifier, realset: Path, part: Part) -> dict:
     }
 
 
+def evaluate_detector(detector: MusicDetector, realset: Path, part: Part, synthetic: list[Path]) -> dict:
+    """How often the detector calls not-music clips not music (per kind), and music clips not music."""
+    said = defaultdict(list)
+    for entry, path in excerpts(realset, part):
+        audio = load_audio(path, sr=detector.meta.features.sample_rate)
+        said[entry.kind].append(not detector.is_music(detector.music_probability(audio.samples, audio.sample_rate)))
+    for path in synthetic:
+        audio = load_audio(path, sr=detector.meta.features.sample_rate)
+        said["synthetic music"].append(
+            not detector.is_music(detector.music_probability(audio.samples, audio.sample_rate))
+        )
+    not_music = [v for kind, values in said.items() if kind not in (Kind.music, "synthetic music") for v in values]
+    return {
+        "part": part,
+        "threshold": detector.meta.threshold,
+        "detection_rate": float(np.mean(not_music)),
+        "not_music_clips": len(not_music),
+        "false_alarm_rate": float(np.mean(said[Kind.music])),
+        "music_clips": len(said[Kind.music]),
+        "false_alarm_rate_synthetic": float(np.mean(said["synthetic music"])) if synthetic else None,
+        "synthetic_clips": len(synthetic),
+        "called_not_music_by_kind": {str(k): f"{sum(v)}/{len(v)}" for k, v in said.items()},
+    }
+
+
+def record(bundle: Path, result: dict, detector: dict | None, command: str) -> None:
+    """Write the figures into the bundle's ``reports.real_audio`` (the rows stay in the JSON)."""
+    meta = read_bundle_meta(bundle)
+    summary = {k: v for k, v in result.items() if k not in ("rows", "bundle")}
+    meta.reports["real_audio"] = {**summary, "music_detector": detector, "command": command}
+    write_bundle_meta(bundle, meta)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realset", type=Path, default=Path("data/realset"))
     parser.add_argument("--part", type=Part, default=Part.report)
     parser.add_argument("--bundles", nargs="+", type=Path, default=[Path("models/demo"), Path("models/demo-transfer")])
+    parser.add_argument("--detector", type=Path, default=Path("models/detector"))
+    parser.add_argument(
+        "--corpus", type=Path, default=None, help="demo corpus: the first bundle's test tracks as music"
+    )
+    parser.add_argument("--record", action="store_true", help="write the figures into each bundle.json's reports")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/real_audio_eval.json"))
     args = parser.parse_args()
     results = [evaluate(GenreClassifier.load(b), args.realset, args.part) for b in args.bundles]
+    synthetic = []
+    if args.corpus is not None:
+        synthetic = [args.corpus / "genres_original" / t for t in read_bundle_meta(args.bundles[0]).split.test_tracks]
+    detector = evaluate_detector(MusicDetector.load(args.detector), args.realset, args.part, synthetic)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"part": args.part, "kinds": [k.value for k in Kind], "bundles": results}, indent=1))
-    print("| bundle | labelled clips | top-1 | top-3 | per genre (top-1 / clips) |")
-    print("| --- | ---: | ---: | ---: | --- |")
+    document = {"part": args.part, "kinds": [k.value for k in Kind], "bundles": results, "music_detector": detector}
+    args.out.write_text(json.dumps(document, indent=1))
+    if args.record:
+        command = "python " + " ".join(sys.argv)
+        for bundle, result in zip(args.bundles, results, strict=True):
+            record(bundle, result, detector, command)
+    print(json.dumps(detector, indent=1))
+    print("| bundle | labelled clips | top-1 | top-3 | top-1, mean over genres | per genre (top-1 / clips) |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
     for r in results:
         genres = ", ".join(f"{g} {v['top1']}/{v['clips']}" for g, v in r["per_genre"].items())
         top1 = f"{r['top1']:.2f}" if r["top1"] is not None else "–"
         top3 = f"{r['top3']:.2f}" if r["top3"] is not None else "–"
-        print(f"| {r['bundle']} | {r['labelled_clips']} | {top1} | {top3} | {genres} |")
+        macro = f"{r['top1_mean_over_genres']:.2f}" if r["top1_mean_over_genres"] is not None else "–"
+        print(f"| {r['bundle']} | {r['labelled_clips']} | {top1} | {top3} | {macro} | {genres} |")
 
 
 if __name__ == "__main__":

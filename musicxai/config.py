@@ -39,7 +39,7 @@ class Settings(BaseSettings):
 
     models_dir: Path = Field(Path("models"), description="folder of model bundles")
     default_model: str = Field(
-        "demo-transfer", description="bundle served when a request names none (the better held-out accuracy)"
+        "demo-tags-emb", description="bundle served when a request names none (the best on the real-audio report part)"
     )
     redis_url: str | None = Field(
         None,
@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     quality_silence_rms: float = Field(QUALITY_SILENCE_RMS, ge=0, description="quieter clips are refused (422)")
     quality_clipped_fraction: float = Field(QUALITY_CLIPPED_FRACTION, gt=0, le=1)
     quality_band_floor: float = Field(QUALITY_BAND_FLOOR, ge=0, description="power share that counts as empty")
+    quality_not_music_threshold: float | None = Field(
+        None, gt=0, lt=1, description="music probability below which not_music is warned; unset: the detector's own"
+    )
+    detector_dir: Path | None = Field(Path("models/detector"), description="music detector; empty: no not_music check")
 
     blob_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Redis mode: lifetime of clips and artifacts")
     explain_queue: str = "explain"
@@ -90,6 +94,7 @@ class Settings(BaseSettings):
             silence_rms=self.quality_silence_rms,
             clipped_fraction=self.quality_clipped_fraction,
             band_floor=self.quality_band_floor,
+            not_music_threshold=self.quality_not_music_threshold,
         )
 
     @property

@@ -9,7 +9,7 @@ from keras import layers
 
 log = logging.getLogger(__name__)
 
-ARCHITECTURES = ("cnn", "vgg16", "music-vgg")
+ARCHITECTURES = ("cnn", "vgg16", "music-vgg", "music-tags", "cnn-student")
 
 
 def conv_block(x, filters: int, name: str):

@@ -130,6 +130,14 @@ def read_definition(path: Path = DEFINITION) -> list[Entry]:
     return entries
 
 
+def excerpts(root: Path, part: Part | None = None) -> list[tuple[Entry, Path]]:
+    """The excerpts built under ``root`` (by :func:`build_realset`, listed in its manifest) with their
+    definition rows; of one part, or of both."""
+    with open(Path(root) / "manifest.csv", newline="") as handle:
+        files = {row["id"]: Path(root) / row["file"] for row in csv.DictReader(handle)}
+    return [(e, files[e.id]) for e in read_definition() if e.id in files and (part is None or e.part is part)]
+
+
 def apt_download(package: str, folder: Path) -> Path:
     """``apt-get download PACKAGE`` into ``folder``; the .deb it wrote."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -27,11 +27,13 @@ from musicxai.model.bundle import (
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.features import FeatureSettings, Normalisation, normalise
 from training.dataset import WindowSet, build_windows, fit_normalisation
+from training.distil import fit_student
 from training.evaluate import evaluate, write_evaluation
 from training.genres import GTZAN_GENRES
 from training.gtzan import Track, discover_tracks, split_from_lists, stratified_split
 from training.models import ARCHITECTURES, build_cnn, build_music_transfer, build_vgg16_transfer
 from training.provenance import git_commit, library_versions
+from training.tag_fit import fit_tags
 
 log = logging.getLogger(__name__)
 CORPUS_FILE = "corpus.json"
@@ -53,6 +55,9 @@ class TrainConfig:
     weights: str | None = "imagenet"
     backbone: str = "MSD_vgg"
     pretrained_dir: Path = Path("models/pretrained")
+    realset: Path | None = None  # music-tags: the real-audio set, whose train part's labelled clips join the fit
+    teacher: Path | None = None  # cnn-student: the bundle whose answers the student learns
+    tag_head: str = "tags"  # music-tags: "tags", "tags+embeddings" (prior-centred fits) or "prior" (scaled only)
     max_duration: float | None = 30.0
     verbose: int = 2
     workers: int | None = None
@@ -111,8 +116,16 @@ MUSIC_VGG_FEATURES = FeatureSettings(
 )
 
 
-def features_for(arch: str) -> FeatureSettings:
-    return MUSIC_VGG_FEATURES if arch == "music-vgg" else FeatureSettings()
+MUSICNN_ARCHITECTURES = ("music-vgg", "music-tags")  # built on the musicnn taggers: their front end, their input BN
+
+
+def features_for(config: TrainConfig) -> FeatureSettings:
+    """A student reads its teacher's features, the musicnn models musicnn's, the rest the defaults."""
+    if config.arch == "cnn-student":
+        if config.teacher is None:
+            raise ParameterError("arch='cnn-student' needs a teacher bundle (--teacher)")
+        return read_bundle_meta(config.teacher).features
+    return MUSIC_VGG_FEATURES if config.arch in MUSICNN_ARCHITECTURES else FeatureSettings()
 
 
 def build_model(config: TrainConfig, settings: FeatureSettings) -> tuple[keras.Model, dict]:
@@ -139,7 +152,7 @@ def fit_transfer(config: TrainConfig, sets: dict[str, WindowSet], norm: Normalis
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    history = head.fit(
+    fitted = head.fit(
         embedded["train"],
         sets["train"].labels,
         validation_data=(embedded["valid"], sets["valid"].labels),
@@ -150,12 +163,12 @@ def fit_transfer(config: TrainConfig, sets: dict[str, WindowSet], norm: Normalis
         verbose=config.verbose,
     )
     info = {"backbone": config.backbone, "backbone_source": json.loads((source / "source.json").read_text())}
-    return model, history, info
+    return model, fitted.history, info
 
 
 def train(config: TrainConfig, settings: FeatureSettings | None = None) -> BundleMeta:
     """Split by track, extract windows, fit with early stopping, then evaluate the saved bundle."""
-    settings = settings or features_for(config.arch)
+    settings = settings or features_for(config)
     keras.utils.set_random_seed(config.seed)
     parts, split_source = split_tracks(config)
     sets: dict[str, WindowSet] = {
@@ -165,9 +178,28 @@ def train(config: TrainConfig, settings: FeatureSettings | None = None) -> Bundl
         for part, tracks in parts.items()
     }
     started = time.perf_counter()
-    if config.arch == "music-vgg":  # the backbone's own input normalisation applies: identity here
+    if config.arch in MUSICNN_ARCHITECTURES:  # the backbone's own input normalisation applies: identity here
         norm = Normalisation(mean=[0.0] * settings.n_mels, std=[1.0] * settings.n_mels)
-        model, history, arch_info = fit_transfer(config, sets, norm, settings)
+        if config.arch == "music-vgg":
+            model, curves, arch_info = fit_transfer(config, sets, norm, settings)
+        else:
+            model, arch_info = fit_tags(
+                sets, norm, settings, pretrained_dir=config.pretrained_dir, realset=config.realset, head=config.tag_head
+            )
+            curves = {}
+    elif config.arch == "cnn-student":
+        model, norm, curves, arch_info = fit_student(
+            sets,
+            settings,
+            teacher_dir=config.teacher,
+            realset=config.realset,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            patience=config.patience,
+            seed=config.seed,
+            verbose=config.verbose,
+        )
     else:
         norm = fit_normalisation(sets["train"].windows)
         model, arch_info = build_model(config, settings)
@@ -176,7 +208,7 @@ def train(config: TrainConfig, settings: FeatureSettings | None = None) -> Bundl
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-        history = model.fit(
+        curves = model.fit(
             normalise(sets["train"].windows, norm),
             sets["train"].labels,
             validation_data=(normalise(sets["valid"].windows, norm), sets["valid"].labels),
@@ -185,12 +217,12 @@ def train(config: TrainConfig, settings: FeatureSettings | None = None) -> Bundl
             shuffle=True,
             callbacks=[keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)],
             verbose=config.verbose,
-        )
+        ).history
     fit_seconds = time.perf_counter() - started
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / MODEL_FILE)
-    curves = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    curves = {k: [float(v) for v in vals] for k, vals in curves.items()}
     meta = BundleMeta(
         format_version=FORMAT_VERSION,
         name=out.name,

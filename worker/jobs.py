@@ -83,6 +83,7 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
             clip_id=record.clip,
             max_batch_windows=settings.engine_max_batch_windows,
             quality=settings.quality_limits(),
+            detector=state.registry.detector(),
         )
         t0 = time.perf_counter()
         for name, payload in out.artifacts.items():

@@ -47,6 +47,7 @@ class WorkerState:
         decoder, draw one picture and sonify one second (matplotlib's fonts and librosa's numba
         overlap-add load on first use, seconds on a fresh machine)."""
         classifier = self.registry.get()
+        self.registry.detector()
         prepare_decoder(**self.settings.decode_limits())
         features = classifier.features
         blank = np.zeros((features.n_mels, features.frames_for(1.0)))

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from musicxai.audio.decode import DecodedAudio
 from musicxai.config import QUALITY_BAND_FLOOR, QUALITY_CLIPPED_FRACTION, QUALITY_SILENCE_RMS
 from musicxai.errors import AudioError
+from musicxai.model.detector import MusicDetector
 from musicxai.model.features import FeatureSettings
 
 CLIP_LEVEL = 0.999  # |sample| at or above this is at full scale
@@ -28,6 +29,7 @@ class SilentAudioError(AudioError):
 
 
 class WarningCode(StrEnum):
+    not_music = "not_music"
     low_bandwidth = "low_bandwidth"
     clipped = "clipped"
     truncated = "truncated"
@@ -47,15 +49,21 @@ class QualityLimits:
     silence_rms: float = QUALITY_SILENCE_RMS
     clipped_fraction: float = QUALITY_CLIPPED_FRACTION
     band_floor: float = QUALITY_BAND_FLOOR
+    not_music_threshold: float | None = None  # None: the detector's own, chosen on the real-audio train part
 
 
 DEFAULT_LIMITS = QualityLimits()
 
 
 def assess(
-    audio: DecodedAudio, S: np.ndarray, settings: FeatureSettings, limits: QualityLimits = DEFAULT_LIMITS
+    audio: DecodedAudio,
+    S: np.ndarray,
+    settings: FeatureSettings,
+    limits: QualityLimits = DEFAULT_LIMITS,
+    detector: MusicDetector | None = None,
 ) -> list[QualityWarning]:
-    """The warnings for one decoded clip and its log-mel ``S`` [shape=(n_mels, t)].
+    """The warnings for one decoded clip and its log-mel ``S`` [shape=(n_mels, t)]; with ``detector``,
+    also whether it sounds like music at all.
 
     Raises :class:`SilentAudioError` (422, ``code: silent``) for silence or a constant level.
     """
@@ -66,6 +74,16 @@ def assess(
             f"The clip is silent or a constant level (RMS {_dbfs(rms)} around its mean): there is no sound to classify."
         )
     warnings = []
+    if detector is not None:
+        music = detector.music_probability(y, audio.sample_rate)
+        if not detector.is_music(music, limits.not_music_threshold):
+            warnings.append(
+                QualityWarning(
+                    code=WarningCode.not_music,
+                    detail=f"This does not sound like music (the music detector gives it {100 * music:.0f} %): "
+                    "speech, sound effects, noise or tones get a genre all the same, but it means little.",
+                )
+            )
     at_full_scale = float(np.mean(np.abs(y) >= CLIP_LEVEL))
     if at_full_scale > limits.clipped_fraction:
         peak = float(np.max(np.abs(y)))

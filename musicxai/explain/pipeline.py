@@ -28,6 +28,7 @@ from musicxai.explain.segmentation import SegmentationParams, baseline_fill, seg
 from musicxai.explain.segments import Segmentation
 from musicxai.explain.sonify import evidence_segments, sonify
 from musicxai.model.classifier import GenreClassifier
+from musicxai.model.detector import MusicDetector
 from musicxai.model.features import clip_log_mel
 
 Progress = Callable[[float, str], None]  # (fraction of the whole job, stage name)
@@ -160,6 +161,7 @@ def run_explanation(
     clip_id: str | None = None,
     max_batch_windows: int = ENGINE_MAX_BATCH_WINDOWS,
     quality: QualityLimits = DEFAULT_LIMITS,
+    detector: MusicDetector | None = None,
 ) -> ExplanationOutput:
     """Explain one clip. With ``engines`` and the clip's ``clip_id`` (its sha256), model calls made
     by earlier jobs on the same clip, model and engine spec are reused. A silent clip is refused
@@ -173,7 +175,7 @@ def run_explanation(
 
     engine = engines.get((clip_id, classifier.name, spec), build) if engines is not None and clip_id else build()
     segmentation_s = time.perf_counter() - t0
-    warnings = assess(audio, engine.segmentation.S, classifier.features, quality)
+    warnings = assess(audio, engine.segmentation.S, classifier.features, quality, detector)
     report(0.05, "segmented")
     result = explain_clip(classifier, engine, audio, params, progress=report)
     result.warnings = warnings

@@ -11,6 +11,7 @@ from musicxai.config import Settings
 from musicxai.errors import BundleError, NotFoundError
 from musicxai.model.bundle import MODEL_FILE, BundleMeta, list_bundles, read_bundle_meta
 from musicxai.model.classifier import GenreClassifier
+from musicxai.model.detector import MusicDetector
 
 WarmUp = Callable[[GenreClassifier], None]
 
@@ -37,6 +38,12 @@ class ModelRegistry:
                 f"default model {self.default!r} not found in {self.models_dir} "
                 f"(bundles: {sorted(self._metas) or 'none'})"
             )
+        self.detector_dir = settings.detector_dir
+        if self.detector_dir is not None and not Path(self.detector_dir).is_dir():
+            raise BundleError(
+                f"music detector {self.detector_dir} not found (set MUSICXAI_DETECTOR_DIR= to serve without one)"
+            )
+        self._detector: MusicDetector | None = None
         self._ids: dict[str, str] = {}
         self._loaded: dict[str, GenreClassifier] = {}
         self._lock = threading.Lock()
@@ -79,3 +86,13 @@ class ModelRegistry:
                 self.warm_up(classifier)
                 self._loaded[name] = classifier
             return self._loaded[name]
+
+    def detector(self) -> MusicDetector | None:
+        """The music detector every bundle's answers are checked with (loaded once); None when switched off."""
+        if self.detector_dir is None:
+            return None
+        with self._lock:
+            if self._detector is None:
+                self._detector = MusicDetector.load(self.detector_dir, batch_size=self.batch_size, backend=self.backend)
+                self._detector.runner.warm_up()
+            return self._detector

@@ -62,6 +62,7 @@ class DataPlane:
         """Open every store the settings name and load (and compile) the default model."""
         registry = ModelRegistry(settings)
         registry.get()
+        registry.detector()
         return cls(
             settings, registry, open_ledger(settings), open_blob_store(settings), create_celery(settings),
             broker_check(settings),
@@ -118,7 +119,7 @@ class DataPlane:
         classifier = self.registry.get(name)
         audio = decode_isolated(clip.data, sr=classifier.features.sample_rate, **self.settings.decode_limits())
         S = clip_log_mel(audio.samples, classifier.features)
-        warnings = assess(audio, S, classifier.features, self.settings.quality_limits())
+        warnings = assess(audio, S, classifier.features, self.settings.quality_limits(), self.registry.detector())
         prediction = classifier.classify_log_mel(S)
         jobs = [self.create_job(clip, params, model=name) for params in job_params]
         return Prediction(

@@ -103,6 +103,15 @@ def test_a_clipped_clip_shows_a_warning_above_the_probabilities(page, tmp_path):
     assert box["y"] < bars["y"]
 
 
+def test_recorded_speech_is_said_not_to_be_music_above_the_probabilities(page):
+    page.set_input_files("#file-input", str(ROOT / "tests" / "fixtures" / "speech-it.flac"))
+    page.click("#predict-button")
+    page.wait_for_selector("#bars li:nth-child(10)")
+    assert "does not sound like music" in page.inner_text("#warnings li[data-code=not_music]")
+    box, bars = page.locator("#warnings").bounding_box(), page.locator("#bars").bounding_box()
+    assert box["y"] < bars["y"]
+
+
 def test_text_file_shows_the_415_problem_inline(page, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not music at all\n" * 50)

@@ -40,3 +40,24 @@ def test_normalisation_comes_from_training_windows_only(tiny_bundle, tiny_gtzan)
     train_windows = build_windows(expected["train"], FeatureSettings(), workers=1).windows
     stored = json.loads((tiny_bundle / "bundle.json").read_text())["normalisation"]
     np.testing.assert_allclose(stored["mean"], fit_normalisation(train_windows).mean, rtol=1e-6)
+
+
+def test_a_tag_head_bundle_records_how_its_pull_was_chosen_and_serves(tiny_gtzan, tmp_path):
+    from tests.conftest import ROOT, train_tiny
+
+    out = train_tiny(
+        tiny_gtzan,
+        tmp_path / "tags",
+        arch="music-tags",
+        pretrained_dir=ROOT / "models" / "pretrained",
+        tag_head="tags+embeddings",
+    )
+    meta = read_bundle_meta(out)
+    assert meta.architecture == "music-tags" and meta.features.sample_rate == 16000
+    selection = meta.training["selection"]
+    assert [row["strength"] for row in selection["tried"]] and selection["chosen"] in selection["tried"]
+    assert all("real_train_leave_one_package_out" not in row for row in selection["tried"])  # no real set given
+    prediction = GenreClassifier.load(out).classify(
+        np.random.default_rng(0).normal(0, 0.1, 16000 * 4).astype("float32")
+    )
+    assert abs(prediction.probabilities.sum() - 1.0) < 1e-5

@@ -1,0 +1,46 @@
+"""The served music detector: which windows it reads, its refusal of a broken folder, and its answer
+on generated noise and tones (not music) next to the threshold it was fitted with."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from musicxai.errors import BundleError
+from musicxai.model.detector import DETECTOR_FILE, MusicDetector, clip_music_probability, spread_windows
+from tests.conftest import SR
+
+DETECTOR = "models/detector"
+
+
+def test_windows_are_spread_from_first_to_last_and_capped():
+    windows = np.arange(19)[:, None, None]
+    assert spread_windows(windows, 10)[:, 0, 0].tolist() == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
+    assert len(spread_windows(windows[:4], 10)) == 4
+
+
+def test_probability_is_the_logistic_of_the_pooled_embedding():
+    embeddings = np.array([[1.0, 0.0], [3.0, 0.0]])  # mean (2, 0), std (1, 0)
+    assert clip_music_probability(embeddings, [1.0, 0.0, -1.0, 0.0], 0.0) == pytest.approx(1 / (1 + np.exp(-1.0)))
+
+
+def test_a_folder_without_its_files_or_with_a_bad_document_is_refused(tmp_path):
+    with pytest.raises(BundleError, match="not a music detector"):
+        MusicDetector.load(tmp_path)
+    broken = tmp_path / "broken"
+    shutil.copytree(DETECTOR, broken)
+    meta = json.loads((broken / DETECTOR_FILE).read_text())
+    meta["threshold"] = 2.0
+    (broken / DETECTOR_FILE).write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match="threshold"):
+        MusicDetector.load(broken)
+
+
+def test_generated_noise_and_a_steady_tone_are_not_music():
+    detector = MusicDetector.load(DETECTOR)
+    t = np.arange(10 * SR) / SR
+    noise = 0.1 * np.random.default_rng(0).standard_normal(t.size).astype(np.float32)
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    for y in (noise, tone):
+        assert not detector.is_music(detector.music_probability(y, SR))
