@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api import urls
 from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
+from musicxai.explain.preview import Preview
 from musicxai.explain.result import ExplanationResult
 from musicxai.model.bundle import AleDescriptor, AleIndex
 from musicxai.service.ledger import JobRecord, JobStatus
@@ -86,6 +87,7 @@ class Job(BaseModel):
     updated: float
     error: str | None
     result: ExplanationResult | None
+    preview: Preview | None = Field(description="occlusion of each time slice, published within seconds")
     links: dict[str, str]
 
     @classmethod

@@ -57,8 +57,11 @@ def run_job(client: httpx.Client, clip: Path, fields: dict[str, str], timeout: f
     response.raise_for_status()
     job_id = response.json()["id"]
     deadline = time.monotonic() + timeout
+    preview_s = None
     while time.monotonic() < deadline:
         job = client.get(f"/v1/explanations/{job_id}").json()
+        if preview_s is None and job.get("preview"):
+            preview_s = time.perf_counter() - started
         if job["status"] in ("succeeded", "failed"):
             break
         time.sleep(POLL_S)
@@ -71,6 +74,8 @@ def run_job(client: httpx.Client, clip: Path, fields: dict[str, str], timeout: f
     return {
         "clip": str(clip),
         "client_s": round(client_s, 4),
+        "preview_client_s": None if preview_s is None else round(preview_s, 4),
+        "preview_worker_s": (job.get("preview") or {}).get("seconds"),
         "server_s": round(job["updated"] - job["created"], 4),
         "stages_s": result["timings_s"],
         "model_calls": result["model_calls"],
@@ -182,14 +187,15 @@ def markdown(report: dict) -> str:
         f"`{report['model']}`, backend {report['backend']} on {report['device']}, {report['machine']}; "
         f"stack up and first job done in {report['stack_ready_s']} s (first job {report['first_job']['client_s']} s).",
         "",
-        "| clip | POST → succeeded (s) | ledger created → succeeded (s) | decode | segmentation | explain "
-        "| faithfulness | render | store | model calls | windows |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| clip | POST → preview (s) | POST → succeeded (s) | ledger created → succeeded (s) | decode | segmentation "
+        "| explain | faithfulness | render | store | model calls | windows |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for job in report["jobs"]:
         stages = " | ".join(f"{job['stages_s'][k]:.3f}" for k in STAGES)
         lines.append(
-            f"| {Path(job['clip']).name} | {job['client_s']:.3f} | {job['server_s']:.3f} | {stages} "
+            f"| {Path(job['clip']).name} | {job['preview_client_s'] or float('nan'):.3f} | {job['client_s']:.3f} "
+            f"| {job['server_s']:.3f} | {stages} "
             f"| {job['model_calls']} | {job['windows_evaluated']} |"
         )
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from musicxai.audio.sandbox import decode_isolated
 from musicxai.errors import MusicXAIError
 from musicxai.explain.pipeline import run_explanation
+from musicxai.explain.preview import PREVIEW_FILE, occlusion_preview
 from musicxai.explain.result import ExplanationResult
 from musicxai.service.ledger import JobStatus
 from musicxai.service.storage import artifact_key, clip_key
@@ -74,6 +75,11 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
                 last[0] = now
                 ledger.update(job_id, progress=round(fraction, 3), stage=stage, heartbeat=now)
 
+        preview, png = occlusion_preview(
+            classifier, audio, record.params, max_batch_windows=settings.engine_max_batch_windows
+        )
+        state.blobs.put(artifact_key(job_id, PREVIEW_FILE), png)
+        ledger.update(job_id, preview=preview, stage="preview", heartbeat=time.time())
         out = run_explanation(
             classifier,
             audio,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from musicxai.explain.preview import PREVIEW_FILE
 from musicxai.explain.result import ARTIFACT_FILES
 from musicxai.service.ledger import JobRecord, JobStatus
 
@@ -16,6 +17,8 @@ def job(job_id: str) -> str:
 def job_links(record: JobRecord) -> dict[str, str]:
     """``self`` always; every artifact once the job has succeeded."""
     links = {"self": job(record.id)}
+    if record.preview is not None:
+        links["preview_heatmap"] = f"{job(record.id)}/{PREVIEW_FILE}"
     if record.status == JobStatus.succeeded:
         links |= {link: f"{job(record.id)}/{name}" for link, name in ARTIFACT_FILES.items()}
     return links

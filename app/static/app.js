@@ -181,6 +181,7 @@ async function explain(event) {
   data.model = state.prediction.model;
   $("explain-button").disabled = true;
   $("result").hidden = true;
+  $("preview").hidden = true;
   $("job").hidden = false;
   try {
     let job = await api("/v1/explanations", {
@@ -190,12 +191,14 @@ async function explain(event) {
       $("job-progress").value = job.progress;
       $("job-stage").textContent = `${job.status === "queued" ? "Waiting for a worker" : job.stage}… ` +
         `${Math.round(100 * job.progress)} %`;
+      if (job.preview && $("preview").hidden) renderPreview(job);
       await sleep(500);
       job = await api(`/v1/explanations/${job.id}`);
     }
     if (job.status === "failed") throw { title: "The explanation failed", detail: job.error };
     $("job-progress").value = 1;
     $("job-stage").textContent = "Done";
+    $("preview").hidden = true;
     await renderResult(job);
   } catch (problem) {
     showError(problem);
@@ -205,6 +208,17 @@ async function explain(event) {
 }
 
 function hz(value) { return value >= 1000 ? `${(value / 1000).toFixed(1)} kHz` : `${Math.round(value)} Hz`; }
+
+function renderPreview(job) {
+  const p = job.preview;
+  $("preview-heatmap").src = job.links.preview_heatmap;
+  $("preview-heatmap").alt = `Preview for ${p.genre}: how much its probability drops when each ${p.segment_seconds} s ` +
+    `slice of the clip is left out.`;
+  $("preview-caption").textContent = `Preview, while the ${job.method.toUpperCase()} explanation runs: how much ` +
+    `${p.genre} (p = ${p.probability.toFixed(2)}) drops when each ${p.segment_seconds} s slice is left out ` +
+    `(${p.windows_evaluated} windows, ${p.seconds.toFixed(1)} s). It is replaced by the full explanation.`;
+  $("preview").hidden = false;
+}
 
 async function renderResult(job) {
   const result = job.result;

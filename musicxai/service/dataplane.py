@@ -23,6 +23,7 @@ from musicxai.config import Settings
 from musicxai.errors import MusicXAIError, NotFoundError, ParameterError, ServiceUnavailableError, validated
 from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams, job_key
+from musicxai.explain.preview import PREVIEW_FILE
 from musicxai.explain.result import ARTIFACT_FILES
 from musicxai.explain.segmentation import Baseline
 from musicxai.explain.segments import SegmentationKind
@@ -173,10 +174,13 @@ class DataPlane:
             raise ServiceUnavailableError("The job store is unreachable right now.") from exc
 
     def artifact(self, job_id: str, name: str) -> bytes:
-        if name not in ARTIFACT_FILES.values():
-            raise NotFoundError(f"No artifact {name!r}; jobs have {', '.join(ARTIFACT_FILES.values())}.")
+        names = [*ARTIFACT_FILES.values(), PREVIEW_FILE]
+        if name not in names:
+            raise NotFoundError(f"No artifact {name!r}; jobs have {', '.join(names)}.")
         record = self.job(job_id)
-        if record.status != JobStatus.succeeded:
+        if name == PREVIEW_FILE and record.preview is None:
+            raise NotFoundError(f"Job {job_id} has no preview yet (status: {record.status}).")
+        if name != PREVIEW_FILE and record.status != JobStatus.succeeded:
             raise NotFoundError(f"Job {job_id} has no artifacts yet (status: {record.status}).")
         data = self._get_blob(artifact_key(job_id, name))
         if data is None:

@@ -22,6 +22,7 @@ from musicxai.config import Settings
 from musicxai.errors import NotFoundError
 from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
+from musicxai.explain.preview import Preview
 from musicxai.explain.result import ExplanationResult
 
 
@@ -52,6 +53,7 @@ class JobRecord(BaseModel):
     heartbeat: float | None = None
     error: str | None = None
     result: ExplanationResult | None = None
+    preview: Preview | None = Field(None, description="an occlusion map published before the result")
 
 
 class JobLedger:

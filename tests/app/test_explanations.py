@@ -79,13 +79,20 @@ async def test_a_queued_job_has_no_artifacts_yet(api):
     assert (
         "no artifacts yet" in assert_problem(await api.client.get(f"{job['links']['self']}/heatmap.png"), 404)["detail"]
     )
+    assert job["preview"] is None and "preview_heatmap" not in job["links"]
+    assert (
+        "no preview yet" in assert_problem(await api.client.get(f"{job['links']['self']}/preview.png"), 404)["detail"]
+    )
 
 
 async def test_finished_job_serves_every_artifact_with_an_etag(api):
     prediction = (await api.predict(8.0, clip=3, explain="lime", num_samples="80", segmentation="temporal")).json()
     job = await api.finish(prediction["explanations"][0]["job_id"])
     assert job["status"] == "succeeded", job["error"]
-    assert set(job["links"]) == {"self", *ARTIFACT_FILES}
+    assert set(job["links"]) == {"self", "preview_heatmap", *ARTIFACT_FILES}
+    preview = job["preview"]
+    assert preview["genre"] == job["result"]["explained_genres"][0] and len(preview["drops"]) == 5
+    assert (await api.client.get(job["links"]["preview_heatmap"])).content[:4] == b"\x89PNG"
     heatmap = await api.client.get(job["links"]["heatmap"])
     assert heatmap.headers["content-type"] == "image/png" and heatmap.content[:8] == b"\x89PNG\r\n\x1a\n"
     cached = await api.client.get(job["links"]["heatmap"], headers={"If-None-Match": heatmap.headers["etag"]})

@@ -90,6 +90,21 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
 
+def test_a_preview_shows_while_the_explanation_runs_and_gives_way_to_it(page, tmp_path):
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(wav_bytes(8.0, seed=6))
+    page.set_input_files("#file-input", str(clip))
+    page.click("#predict-button")
+    page.wait_for_selector("#bars li:nth-child(10)")
+    page.fill("#explain-form [name=num_samples]", "2000")  # long enough to be seen running
+    page.click("#explain-button")
+    page.wait_for_selector("#preview:not([hidden])", timeout=60_000)
+    page.wait_for_function("document.getElementById('preview-heatmap').naturalWidth > 0")
+    assert "Preview" in page.inner_text("#preview-caption")
+    page.wait_for_selector("#result:not([hidden])", timeout=180_000)
+    assert page.locator("#preview").is_hidden()
+
+
 def test_a_clipped_clip_shows_a_warning_above_the_probabilities(page, tmp_path):
     clip = tmp_path / "loud.wav"
     samples, sr = sf.read(io.BytesIO(wav_bytes(6.0, seed=2)))

@@ -104,7 +104,7 @@ def read_explanation(job_id: str, dataplane: DataPlaneDep) -> Job:
 @router.get(
     "/{job_id}/{name}",
     summary="An artifact of a finished job: heatmap.png, audio.wav, complement.wav, attributions.json, "
-    "faithfulness.png",
+    "faithfulness.png; and preview.png as soon as the status document has a preview",
     response_class=Response,
 )
 def read_artifact(job_id: str, name: str, dataplane: DataPlaneDep, request: Request) -> Response:

@@ -1,0 +1,75 @@
+"""A first picture at once: which time slices the predicted genre needs, by leaving each out once.
+
+A LIME or SHAP job evaluates thousands of perturbed windows; before it starts, the worker removes each
+time segment of the clip in turn (replaced by the job's baseline) and records how much the genre's
+probability drops. That is k + 1 perturbed clips, and each removal only touches the windows that
+overlap the segment (the engine evaluates just those), so it costs a few dozen window evaluations.
+It is an occlusion map, not the job's method: the page labels it a preview and replaces it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from musicxai.audio.decode import DecodedAudio
+from musicxai.config import ENGINE_MAX_BATCH_WINDOWS
+from musicxai.explain.engine import PerturbationEngine
+from musicxai.explain.params import ExplanationParams
+from musicxai.explain.render import heatmap_png
+from musicxai.explain.segmentation import SegmentationKind, SegmentationParams, baseline_fill, segment_clip
+from musicxai.model.classifier import GenreClassifier
+from musicxai.model.features import clip_log_mel
+
+PREVIEW_FILE = "preview.png"
+
+
+class Preview(BaseModel):
+    """The occlusion preview a job publishes in its status document before its result."""
+
+    method: str = "occlusion"
+    segmentation: SegmentationKind = SegmentationKind.temporal
+    genre: str
+    probability: float
+    drops: list[float] = Field(description="per time segment: the genre's probability minus that without it")
+    segment_seconds: float
+    windows_evaluated: int
+    seconds: float
+
+
+def occlusion_preview(
+    classifier: GenreClassifier,
+    audio: DecodedAudio,
+    params: ExplanationParams,
+    *,
+    max_batch_windows: int = ENGINE_MAX_BATCH_WINDOWS,
+) -> tuple[Preview, bytes]:
+    """The preview record and its heatmap PNG, for the genre the job explains first."""
+    t0 = time.perf_counter()
+    S = clip_log_mel(audio.samples, classifier.features)
+    baseline = baseline_fill(S, params.baseline, rng=np.random.default_rng(params.seed))
+    spec = SegmentationParams(SegmentationKind.temporal, params.segment_seconds, params.n_bands)
+    segmentation = segment_clip(audio.samples, S, baseline, classifier.features, spec)
+    engine = PerturbationEngine(classifier, segmentation, max_batch_windows=max_batch_windows)
+    k = segmentation.k
+    masks = np.ones((k + 1, k), dtype=bool)
+    masks[np.arange(1, k + 1), np.arange(k)] = False  # row 0 is the whole clip, row i + 1 lacks segment i
+    probabilities = engine(masks)
+    genres = classifier.genres
+    target = genres.index(params.genres[0]) if params.genres else int(np.argmax(probabilities[0]))
+    drops = probabilities[0, target] - probabilities[1:, target]
+    title = (
+        f"{genres[target]} (p = {probabilities[0, target]:.2f}) · preview: each {params.segment_seconds:g} s left out"
+    )
+    png = heatmap_png(segmentation.S, segmentation.weight_map(drops), classifier.features, title=title)
+    preview = Preview(
+        genre=genres[target],
+        probability=round(float(probabilities[0, target]), 6),
+        drops=drops.round(6).tolist(),
+        segment_seconds=params.segment_seconds,
+        windows_evaluated=engine.stats.windows_evaluated,
+        seconds=round(time.perf_counter() - t0, 4),
+    )
+    return preview, png
