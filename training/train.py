@@ -73,16 +73,22 @@ def split_tracks(config: TrainConfig) -> tuple[dict[str, list[Track]], str]:
     return parts, "stratified"
 
 
-def describe_data(root: Path, n_tracks: int, windows: dict[str, int]) -> TrainingData:
-    """Say plainly what the model learned from; a generated corpus announces itself as such."""
+def describe_data(root: Path, n_tracks: int, windows: dict[str, int], *, real: str | None = None) -> TrainingData:
+    """Say plainly what the model learned from; a generated corpus announces itself as such, and
+    ``real`` says which real recordings joined it."""
     corpus_file = Path(root) / CORPUS_FILE
     if corpus_file.is_file():
         corpus = json.loads(corpus_file.read_text())
+        source = (
+            f"Synthetic audio, not GTZAN; plus {real}."
+            if real
+            else "Synthetic audio, not GTZAN and not real recordings."
+        )
         return TrainingData(
             description=(
                 "musicxai demo corpus: MIDI accompaniment grooves (mma) and classical scores (music21) "
                 "rendered with General MIDI soundfonts (FluidSynth), generated with seed "
-                f"{corpus.get('seed')}. Synthetic audio, not GTZAN and not real recordings."
+                f"{corpus.get('seed')}. {source}"
             ),
             dataset="musicxai-demo-corpus",
             root=str(root),
@@ -116,6 +122,12 @@ MUSIC_VGG_FEATURES = FeatureSettings(
 )
 
 
+# what of the real-audio set (``--realset``) an architecture learns from, said in its bundle
+REAL_DATA = {
+    "music-tags": "the labelled music clips of the real-audio set's train part (Debian packages' recordings)",
+    "cnn-student": "all music clips of the real-audio set's train part (Debian packages' recordings), "
+    "with the teacher's answers as targets",
+}
 MUSICNN_ARCHITECTURES = ("music-vgg", "music-tags")  # built on the musicnn taggers: their front end, their input BN
 
 
@@ -240,6 +252,7 @@ def train(config: TrainConfig, settings: FeatureSettings | None = None) -> Bundl
             config.data,
             sum(len(s.tracks) for s in sets.values()),
             {part: len(s.windows) for part, s in sets.items()},
+            real=REAL_DATA.get(config.arch) if config.realset else None,
         ),
         training={
             "epochs_run": len(curves.get("loss", [])),
