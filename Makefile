@@ -1,5 +1,5 @@
 # The two commands of the README, plus the ones that rebuild the demo model.
-.PHONY: setup serve test lint demo-corpus realset demo-model demo-transfer-model demo-tags-model detector
+.PHONY: setup serve test lint demo-corpus realset demo-model demo-transfer-model demo-tags-model demo-student-model detector
 
 setup:
 	./scripts/setup.sh
@@ -31,6 +31,10 @@ realset: setup
 demo-tags-model: demo-corpus realset
 	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-tags-emb --arch music-tags --tag-head tags+embeddings --realset data/realset --seed 0
 	.venv/bin/musicxai ale --bundle models/demo-tags-emb --data data/demo-corpus --bins 8 --max-clips 40
+
+demo-student-model: demo-tags-model
+	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-student --arch cnn-student --teacher models/demo-tags-emb --realset data/realset --seed 0 --epochs 8 --patience 2 --batch-size 128
+	.venv/bin/musicxai ale --bundle models/demo-student --data data/demo-corpus --bins 8 --max-clips 40
 
 detector: demo-corpus realset
 	.venv/bin/musicxai detector --realset data/realset --corpus data/demo-corpus --out models/detector

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
 
     models_dir: Path = Field(Path("models"), description="folder of model bundles")
     default_model: str = Field(
-        "demo-tags-emb", description="bundle served when a request names none (the best on the real-audio report part)"
+        "demo-student", description="bundle served when a request names none (the best on the real-audio report part)"
     )
     redis_url: str | None = Field(
         None,
