@@ -10,18 +10,18 @@ It is an occlusion map, not the job's method: the page labels it a preview and r
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from musicxai.audio.decode import DecodedAudio
 from musicxai.config import ENGINE_MAX_BATCH_WINDOWS
-from musicxai.explain.engine import PerturbationEngine
 from musicxai.explain.params import ExplanationParams
+from musicxai.explain.pipeline import build_engine
 from musicxai.explain.render import heatmap_png
-from musicxai.explain.segmentation import SegmentationKind, SegmentationParams, baseline_fill, segment_clip
+from musicxai.explain.segmentation import SegmentationKind, SegmentationParams
 from musicxai.model.classifier import GenreClassifier
-from musicxai.model.features import clip_log_mel
 
 PREVIEW_FILE = "preview.png"
 
@@ -48,11 +48,10 @@ def occlusion_preview(
 ) -> tuple[Preview, bytes]:
     """The preview record and its heatmap PNG, for the genre the job explains first."""
     t0 = time.perf_counter()
-    S = clip_log_mel(audio.samples, classifier.features)
-    baseline = baseline_fill(S, params.baseline, rng=np.random.default_rng(params.seed))
-    spec = SegmentationParams(SegmentationKind.temporal, params.segment_seconds, params.n_bands)
-    segmentation = segment_clip(audio.samples, S, baseline, classifier.features, spec)
-    engine = PerturbationEngine(classifier, segmentation, max_batch_windows=max_batch_windows)
+    temporal = SegmentationParams(SegmentationKind.temporal, params.segment_seconds, params.n_bands)
+    spec = replace(params.engine_spec(), segmentation=temporal)  # the job's baseline, time slices only
+    engine = build_engine(classifier, audio, spec, max_batch_windows=max_batch_windows)
+    segmentation = engine.segmentation
     k = segmentation.k
     masks = np.ones((k + 1, k), dtype=bool)
     masks[np.arange(1, k + 1), np.arange(k)] = False  # row 0 is the whole clip, row i + 1 lacks segment i
