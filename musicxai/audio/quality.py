@@ -75,7 +75,7 @@ def assess(
         )
     warnings = []
     if detector is not None:
-        music = detector.music_probability(y, audio.sample_rate)
+        music = detector.music_probability(y, audio.sample_rate, log_mel=(S, settings))
         if not detector.is_music(music, limits.not_music_threshold):
             warnings.append(
                 QualityWarning(

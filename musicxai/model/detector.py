@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from musicxai.config import MODEL_BATCH_SIZE, Backend
 from musicxai.errors import BundleError, describe_validation_error
 from musicxai.model.bundle import MODEL_FILE
-from musicxai.model.features import FeatureSettings, Normalisation, clip_windows, normalise
+from musicxai.model.features import FeatureSettings, Normalisation, clip_windows, frame_windows, normalise
 from musicxai.model.runner import ModelRunner
 
 DETECTOR_FILE = "detector.json"
@@ -88,16 +88,24 @@ class MusicDetector:
         )
         return cls(meta, runner)
 
-    def windows(self, y: np.ndarray, sr: int) -> np.ndarray:
-        """The model inputs for a clip at ``sr`` Hz: resampled to the detector's rate, framed, spread out."""
-        rate = self.meta.features.sample_rate
-        if sr != rate:
-            y = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=rate)
-        chosen = spread_windows(clip_windows(y, self.meta.features), self.meta.max_windows)
-        return normalise(chosen, self.meta.normalisation)
+    def windows(self, y: np.ndarray, sr: int, log_mel: tuple[np.ndarray, FeatureSettings] | None = None) -> np.ndarray:
+        """The model inputs for a clip at ``sr`` Hz: resampled to the detector's rate, framed, spread out.
+        ``log_mel`` is the clip's log-mel as the caller computed it, with its settings: where those are
+        the detector's own (the musicnn bundles), it is framed as it is instead of being computed again."""
+        features = self.meta.features
+        if log_mel is not None and log_mel[1] == features:
+            framed = frame_windows(log_mel[0], features)
+        else:
+            if sr != features.sample_rate:
+                y = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=features.sample_rate)
+            framed = clip_windows(y, features)
+        return normalise(spread_windows(framed, self.meta.max_windows), self.meta.normalisation)
 
-    def music_probability(self, y: np.ndarray, sr: int) -> float:
-        return clip_music_probability(self.runner.predict(self.windows(y, sr)), self.meta.weights, self.meta.bias)
+    def music_probability(
+        self, y: np.ndarray, sr: int, log_mel: tuple[np.ndarray, FeatureSettings] | None = None
+    ) -> float:
+        embeddings = self.runner.predict(self.windows(y, sr, log_mel))
+        return clip_music_probability(embeddings, self.meta.weights, self.meta.bias)
 
     def is_music(self, probability: float, threshold: float | None = None) -> bool:
         return probability >= (self.meta.threshold if threshold is None else threshold)

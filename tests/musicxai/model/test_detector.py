@@ -9,7 +9,8 @@ import pytest
 
 from musicxai.errors import BundleError
 from musicxai.model.detector import DETECTOR_FILE, MusicDetector, clip_music_probability, spread_windows
-from tests.conftest import SR
+from musicxai.model.features import clip_log_mel
+from tests.conftest import SR, tone_clip
 
 DETECTOR = "models/detector"
 
@@ -44,3 +45,14 @@ def test_generated_noise_and_a_steady_tone_are_not_music():
     tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     for y in (noise, tone):
         assert not detector.is_music(detector.music_probability(y, SR))
+
+
+def test_a_log_mel_in_its_own_features_gives_the_same_answer_as_the_samples():
+    detector = MusicDetector.load(DETECTOR)
+    features = detector.meta.features
+    y = np.concatenate([tone_clip(g, 0, 2.0, features.sample_rate) for g in range(4)]).astype(np.float32)
+    from_samples = detector.music_probability(y, features.sample_rate)
+    S = clip_log_mel(y, features)
+    assert detector.music_probability(y, features.sample_rate, log_mel=(S, features)) == pytest.approx(from_samples)
+    other = features.model_copy(update={"n_mels": 64})  # not its features: computed from the samples again
+    assert detector.music_probability(y, features.sample_rate, log_mel=(S[:64], other)) == pytest.approx(from_samples)
