@@ -18,7 +18,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from keras import layers
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import StandardScaler
@@ -27,8 +26,9 @@ from musicxai.audio.decode import load_audio
 from musicxai.model.bundle import MODEL_FILE
 from musicxai.model.detector import DETECTOR_FILE, DetectorMeta, pooled, spread_windows
 from musicxai.model.features import FeatureSettings, Normalisation, clip_windows
+from training.models import build_music_embedder
+from training.pretrained import FEATURE_LAYER
 from training.realset import Part, excerpts
-from training.tags import EMBEDDING_LAYER
 from training.train import MUSIC_VGG_FEATURES, TrainConfig, split_tracks
 
 log = logging.getLogger(__name__)
@@ -110,15 +110,6 @@ def folded(model: LogisticRegression, scaler: StandardScaler) -> tuple[np.ndarra
     return weights, float(model.intercept_[0] - np.sum(weights * scaler.mean_))
 
 
-def build_embedder(input_shape: tuple[int, int, int], tagger: keras.Model) -> keras.Model:
-    """Window (n_mels, frames, 1) -> the tagger's embedding (the tagger reads time first)."""
-    cut = keras.Model(tagger.input, tagger.get_layer(EMBEDDING_LAYER).output, name=f"{tagger.name}_embedding")
-    inputs = keras.Input(shape=input_shape, name="log_mel")
-    embedder = keras.Model(inputs, cut(layers.Permute((2, 1, 3), name="time_major")(inputs)), name="music_detector")
-    embedder.trainable = False
-    return embedder
-
-
 def clip_features(paths: list[Path], embedder: keras.Model, features: FeatureSettings) -> np.ndarray:
     """Pooled embeddings of each clip, from the same spread of windows the service uses."""
     rows = []
@@ -135,7 +126,7 @@ def build_music_detector(
     ``out``; returns the fitting report."""
     features = MUSIC_VGG_FEATURES
     backbone = keras.saving.load_model(Path(pretrained_dir) / tagger / "backbone.keras", compile=False)
-    embedder = build_embedder(features.input_shape, backbone)
+    embedder = build_music_embedder(features.input_shape, backbone, name="music_detector")
     train = excerpts(realset, Part.train)
     paths = [path for _, path in train]
     is_music = [int(entry.is_music) for entry, _ in train]
@@ -151,7 +142,7 @@ def build_music_detector(
     weights, bias = folded(model, scaler)
     training = {
         "tagger": tagger,
-        "layer": EMBEDDING_LAYER,
+        "layer": FEATURE_LAYER,
         "pooling": "mean and standard deviation over the windows",
         "data": "real-audio set train part"
         + (f" + {len(paths) - len(train)} synthetic train-split clips as music" if corpus else ""),

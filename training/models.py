@@ -7,6 +7,8 @@ import logging
 import keras
 from keras import layers
 
+from training.pretrained import FEATURE_LAYER
+
 log = logging.getLogger(__name__)
 
 ARCHITECTURES = ("cnn", "vgg16", "music-vgg", "music-tags", "cnn-student")
@@ -67,18 +69,28 @@ def build_music_transfer(
 ) -> tuple[keras.Model, keras.Model, keras.Model]:
     """A frozen music-tagging backbone (cut at its ``flatten`` layer) + a small genre head.
 
-    Our windows are (n_mels, frames, 1); the backbone reads (frames, n_mels, 1), hence the permute.
     The backbone keeps the input batch normalisation statistics it learned on a million songs.
     Returns the full model plus its two halves: the embedder (windows -> backbone features), run
     once over the data, and the head, trained on those features (the full model shares its layers).
     """
-    features = keras.Model(backbone.input, backbone.get_layer("flatten").output, name="music_backbone")
-    features.trainable = False
-    inputs = keras.Input(shape=input_shape, name="log_mel")
-    embedded = features(layers.Permute((2, 1, 3), name="time_major")(inputs), training=False)
+    embedder = build_music_embedder(input_shape, backbone)
+    embedded = embedder.output
     head_input = keras.Input(shape=embedded.shape[1:], name="embedding")
     x = layers.Dense(128, activation="relu", name="head_dense")(head_input)
     x = layers.Dropout(0.3, name="dropout")(x)
     head = keras.Model(head_input, layers.Dense(num_classes, activation="softmax", name="genre")(x), name="head")
-    model = keras.Model(inputs, head(embedded), name="genre_music_transfer")
-    return model, keras.Model(inputs, embedded, name="embedder"), head
+    model = keras.Model(embedder.input, head(embedded), name="genre_music_transfer")
+    return model, embedder, head
+
+
+def build_music_embedder(
+    input_shape: tuple[int, int, int], backbone: keras.Model, *, name: str = "embedder"
+) -> keras.Model:
+    """Windows (n_mels, frames, 1) -> a musicnn backbone's frozen 256-d embedding (its ``flatten``).
+
+    Our windows are (n_mels, frames, 1); the backbone reads (frames, n_mels, 1), hence the permute.
+    """
+    cut = keras.Model(backbone.input, backbone.get_layer(FEATURE_LAYER).output, name="music_backbone")
+    cut.trainable = False
+    inputs = keras.Input(shape=input_shape, name="log_mel")
+    return keras.Model(inputs, cut(layers.Permute((2, 1, 3), name="time_major")(inputs), training=False), name=name)

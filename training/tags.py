@@ -18,6 +18,7 @@ from keras import layers
 
 from musicxai.errors import ParameterError
 from training.genres import GTZAN_GENRES
+from training.pretrained import FEATURE_LAYER
 
 TAGGERS = ("MSD_vgg", "MTT_vgg")
 # Which tags speak for which genre, with a weight; written from the tag names alone, before any
@@ -70,7 +71,6 @@ TAG_PRIOR: dict[str, dict[str, float]] = {
         "MSD_vgg:Progressive rock": 0.5,
     },
 }
-EMBEDDING_LAYER = "flatten"
 
 
 def tag_names(pretrained_dir: Path) -> list[str]:
@@ -95,13 +95,13 @@ def load_taggers(pretrained_dir: Path) -> list[keras.Model]:
 
 
 def build_tag_extractor(input_shape: tuple[int, int, int], taggers: list[keras.Model]) -> keras.Model:
-    """Windows (n_mels, frames, 1) -> [tags (100), embeddings (2 x 256)]: one pass gives the head's
-    features and the music detector's."""
+    """Windows (n_mels, frames, 1) -> [tags (100), embeddings (2 x 256)]: the tag head's features,
+    both from one pass."""
     inputs = keras.Input(shape=input_shape, name="log_mel")
     x = layers.Permute((2, 1, 3), name="time_major")(inputs)
     tags, embeddings = [], []
     for tagger in taggers:
-        both = keras.Model(tagger.input, [tagger.output, tagger.get_layer(EMBEDDING_LAYER).output], name=tagger.name)
+        both = keras.Model(tagger.input, [tagger.output, tagger.get_layer(FEATURE_LAYER).output], name=tagger.name)
         t, e = both(x, training=False)
         tags.append(t)
         embeddings.append(e)

@@ -11,14 +11,14 @@ from sklearn.preprocessing import StandardScaler
 from musicxai.model.detector import clip_music_probability, pooled
 from training.detector import (
     ClipFeatures,
-    build_embedder,
     choose_threshold,
     fit_detector,
     folded,
     out_of_fold,
     rates,
 )
-from training.tags import EMBEDDING_LAYER
+from training.models import build_music_embedder
+from training.pretrained import FEATURE_LAYER
 from training.train import MUSIC_VGG_FEATURES
 
 
@@ -59,8 +59,8 @@ def test_the_served_form_is_the_regression_on_the_pooled_embedding():
     shape = MUSIC_VGG_FEATURES.input_shape
     rng = np.random.default_rng(0)
     clips = [rng.uniform(0, 2, (4, *shape)).astype("float32") for _ in range(6)]
-    embedder = build_embedder(shape, tagger)
-    direct = keras.Model(tagger.input, tagger.get_layer(EMBEDDING_LAYER).output)
+    embedder = build_music_embedder(shape, tagger)
+    direct = keras.Model(tagger.input, tagger.get_layer(FEATURE_LAYER).output)
     embedded = [embedder.predict(x, verbose=0) for x in clips]
     np.testing.assert_allclose(embedded[0], direct.predict(np.transpose(clips[0], (0, 2, 1, 3)), verbose=0), atol=1e-5)
     X = np.array([pooled(e.astype(np.float64)) for e in embedded])
