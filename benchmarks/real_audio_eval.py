@@ -63,15 +63,16 @@ def evaluate(classifier: GenreClassifier, realset: Path, part: Part) -> dict:
 
 def evaluate_detector(detector: MusicDetector, realset: Path, part: Part, synthetic: list[Path]) -> dict:
     """How often the detector calls not-music clips not music (per kind), and music clips not music."""
+
+    def called_not_music(path: Path) -> bool:
+        audio = load_audio(path, sr=detector.meta.features.sample_rate)
+        return not detector.is_music(detector.music_probability(audio.samples, audio.sample_rate))
+
     said = defaultdict(list)
     for entry, path in excerpts(realset, part):
-        audio = load_audio(path, sr=detector.meta.features.sample_rate)
-        said[entry.kind].append(not detector.is_music(detector.music_probability(audio.samples, audio.sample_rate)))
-    for path in synthetic:
-        audio = load_audio(path, sr=detector.meta.features.sample_rate)
-        said["synthetic music"].append(
-            not detector.is_music(detector.music_probability(audio.samples, audio.sample_rate))
-        )
+        said[entry.kind].append(called_not_music(path))
+    if synthetic:
+        said["synthetic music"] = [called_not_music(path) for path in synthetic]
     not_music = [v for kind, values in said.items() if kind not in (Kind.music, "synthetic music") for v in values]
     return {
         "part": part,
