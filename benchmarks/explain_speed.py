@@ -28,7 +28,7 @@ from musicxai.audio.decode import load_audio
 from musicxai.config import ENGINE_MAX_BATCH_WINDOWS, MODEL_BATCH_SIZE
 from musicxai.explain.engine import PerturbationEngine
 from musicxai.explain.faithfulness import deletion_insertion
-from musicxai.explain.methods import NUM_SAMPLES, attribute
+from musicxai.explain.methods import NUM_SAMPLES, Games, attribute
 from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
 from musicxai.explain.segments import LabelSegmentation, Segment
 from musicxai.model.classifier import GenreClassifier
@@ -103,7 +103,9 @@ def ours(classifier, segmentation, method: str, target: int, args) -> tuple[dict
     for _ in range(args.repeats):
         engine = PerturbationEngine(classifier, segmentation, max_batch_windows=args.max_batch_windows)
         started = time.perf_counter()
-        attribution = attribute(method, engine, [target], num_samples=args.num_samples, seed=args.seed)
+        attribution = attribute(
+            method, engine, [target], num_samples=args.num_samples, seed=args.seed, games=args.games
+        )
         runs.append((time.perf_counter() - started, engine, attribution))
     seconds, engine, attribution = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
     stats = engine.stats
@@ -133,6 +135,7 @@ def main() -> None:
     parser.add_argument("--clip", type=Path, required=True)
     parser.add_argument("--num-samples", type=int, default=NUM_SAMPLES)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--games", type=Games, choices=list(Games), default=Games.clip, help="ours: which games")
     parser.add_argument("--skip-recipe", action="store_true", help="leave out the slow original recipe")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow", help="Keras backend")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="stop unless the model runs here")
@@ -151,7 +154,7 @@ def main() -> None:
 
     started = time.perf_counter()
     classifier = GenreClassifier.load(args.bundle, backend=args.backend, batch_size=args.batch_size)
-    classifier.warm_up(explanations=True)
+    classifier.warm_up()
     warm_up_s = time.perf_counter() - started
     if classifier.runner.device != args.device:
         found = classifier.runner.device
@@ -206,6 +209,7 @@ def main() -> None:
         "clip": str(args.clip),
         "explained_genre": classifier.genres[target],
         "num_samples": args.num_samples,
+        "games": args.games.value,
         "seed": args.seed,
         "backend": classifier.runner.backend,
         "device": classifier.runner.device,

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import httpx
 
+from musicxai.explain.params import ExplanationParams
+
 ROOT = Path(__file__).resolve().parents[1]
 POLL_S = 0.01
 STAGES = ("decode", "segmentation", "explain", "faithfulness", "render", "store")
@@ -92,7 +94,8 @@ def main() -> None:
     parser.add_argument("--model", default="demo")
     parser.add_argument("--method", default="lime")
     parser.add_argument("--segmentation", default="time_frequency")
-    parser.add_argument("--num-samples", default="1000")
+    parser.add_argument("--games", default=None, help="default: the page's")
+    parser.add_argument("--num-samples", type=int, default=None, help="per game; default: the games' own")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
     parser.add_argument("--batch-size", default="256")
     parser.add_argument("--redis-server", default="redis-server", help="path of the redis-server binary")
@@ -143,16 +146,20 @@ def main() -> None:
         started = time.perf_counter()
         with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=60) as client:
             wait_for(lambda: client.get("/readyz").status_code == 200, 300, "the API")
-            fields = {"method": args.method, "segmentation": args.segmentation, "num_samples": args.num_samples}
+            asked = {"games": args.games, "num_samples": args.num_samples}
+            fields = {"method": args.method, "segmentation": args.segmentation}
+            fields |= {name: str(value) for name, value in asked.items() if value is not None}
             first = run_job(client, args.clips[0], fields, args.timeout)
             ready_s = time.perf_counter() - started
             jobs = [run_job(client, clip, fields, args.timeout) for clip in args.clips[1:]]
+        params = ExplanationParams(**{name: value for name, value in fields.items() if name != "segmentation"})
         client_s = [job["client_s"] for job in jobs] or [first["client_s"]]
         report = {
             "model": args.model,
             "method": args.method,
             "segmentation": args.segmentation,
-            "num_samples": int(args.num_samples),
+            "games": params.games.value,
+            "num_samples": params.samples,
             "backend": first["backend"],
             "device": first["device"],
             "batch_size": int(args.batch_size),
@@ -183,7 +190,8 @@ def main() -> None:
 
 def markdown(report: dict) -> str:
     lines = [
-        f"{report['method'].upper()} on `{report['segmentation']}`, {report['num_samples']} samples, model "
+        f"{report['method'].upper()} on `{report['segmentation']}`, {report.get('games', 'clip')} games, "
+        f"{report['num_samples']} samples per game, model "
         f"`{report['model']}`, backend {report['backend']} on {report['device']}, {report['machine']}; "
         f"stack up and first job done in {report['stack_ready_s']} s (first job {report['first_job']['client_s']} s).",
         "",

@@ -90,6 +90,7 @@ def _explain(args: argparse.Namespace) -> None:
         {
             "method": args.method,
             "segmentation": args.segmentation,
+            "games": args.games,
             "num_samples": args.num_samples,
             "seed": args.seed,
             "baseline": args.baseline,
@@ -115,7 +116,7 @@ def _explain(args: argparse.Namespace) -> None:
 
 def _add_explain(sub) -> None:
     """``musicxai explain``: its choices and defaults are the core's own (ExplanationParams)."""
-    from musicxai.explain.methods import Method
+    from musicxai.explain.methods import Games, Method
     from musicxai.explain.params import ExplanationParams
     from musicxai.explain.segmentation import Baseline
     from musicxai.explain.segments import SegmentationKind
@@ -127,7 +128,8 @@ def _add_explain(sub) -> None:
     p.add_argument("--model", default=None, help="bundle name under the models folder")
     p.add_argument("--method", choices=[m.value for m in Method], default=defaults.method.value)
     p.add_argument("--segmentation", choices=[s.value for s in SegmentationKind], default=defaults.segmentation.value)
-    p.add_argument("--num-samples", type=int, default=defaults.num_samples)
+    p.add_argument("--games", choices=[g.value for g in Games], default=defaults.games.value)
+    p.add_argument("--num-samples", type=int, default=None, help="samples per game (default: the games' own)")
     p.add_argument("--baseline", choices=[b.value for b in Baseline], default=defaults.baseline.value)
     p.add_argument("--genres", default=None, help="comma-separated genres to explain (default: the top one)")
     p.add_argument("--seed", type=int, default=defaults.seed)

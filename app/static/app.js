@@ -78,7 +78,8 @@ async function loadOptions() {
   try {
     const options = await api("/v1/options");
     const form = $("explain-form");
-    for (const [name, choices] of [["method", options.methods], ["segmentation", options.segmentations]]) {
+    const menus = [["method", options.methods], ["games", options.games], ["segmentation", options.segmentations]];
+    for (const [name, choices] of menus) {
       const select = form.querySelector(`[name=${name}]`);
       for (const choice of choices) {
         const option = document.createElement("option");
@@ -90,7 +91,7 @@ async function loadOptions() {
     }
     form.querySelector("[name=n_bands]").value = options.defaults.n_bands;
     const samples = form.querySelector("[name=num_samples]");
-    samples.value = options.defaults.num_samples;
+    samples.value = options.defaults.num_samples ?? "";
     samples.max = options.max_num_samples;
   } catch (problem) {
     showError(problem);
@@ -175,7 +176,8 @@ async function explain(event) {
   event.preventDefault();
   clearError();
   const data = Object.fromEntries(new FormData($("explain-form")));
-  data.num_samples = Number(data.num_samples);
+  if (data.num_samples === "") delete data.num_samples;  // each kind of game has its own default
+  else data.num_samples = Number(data.num_samples);
   data.n_bands = Number(data.n_bands);
   data.prediction_id = state.prediction.id;
   data.model = state.prediction.model;
@@ -253,6 +255,9 @@ async function renderResult(job) {
     `than random when its top segments are removed (lower deletion area) and rise faster when they are added ` +
     `(higher insertion area).`;
   $("faithfulness-plot").src = job.links.faithfulness;
+  const games = result.games_played === 1 ? "one game over the whole clip" : `${result.games_played} window games`;
+  $("cost").textContent = `${result.method.toUpperCase()} from ${games}, ${result.samples_per_game} samples each: ` +
+    `${result.engine.windows_evaluated} model windows evaluated in ${result.timings_s.explain.toFixed(1)} s.`;
   $("result").hidden = false;
 }
 

@@ -121,17 +121,35 @@ class PerturbationEngine:
     def n_windows(self) -> int:
         return len(self._spans)
 
+    def players(self, w: int) -> np.ndarray:
+        """Indices of the segments that can change window ``w``: the players of its own small game."""
+        return self._local[w]
+
     def __call__(self, Z: np.ndarray, *, progress: Progress | None = None) -> np.ndarray:
         """Z [shape=(n, k)] (True = segment kept) -> clip probabilities [shape=(n, n_genres)].
 
         progress : told the fraction of this call's new windows evaluated so far (per call, so an
             engine shared by several jobs reports to the job that asked)."""
         Z = _check_masks(Z, self.segmentation.k)
+        outputs = self.windows({w: Z[:, local] for w, local in enumerate(self._local)}, progress=progress)
+        self.stats.masks += Z.shape[0]
+        self.stats.windows_naive += Z.shape[0] * self.n_windows
+        return np.stack([outputs[w] for w in range(self.n_windows)], axis=1).mean(axis=1)
+
+    def windows(self, local_masks: dict[int, np.ndarray], *, progress: Progress | None = None) -> dict[int, np.ndarray]:
+        """Window probabilities for masks over each asked window's own players.
+
+        local_masks : window index -> [shape=(n_w, len(players(w)))] bool (True = segment kept)
+        Returns window index -> [shape=(n_w, n_genres)]. The clip's output is the mean of its windows',
+        so explainers that play one small game per window ask here (all windows in one model stream)."""
         started = time.perf_counter()
         plans = []
         todo = 0
-        for w, local in enumerate(self._local):
-            uniq, inverse, keys = _distinct_rows(Z[:, local])
+        for w, local in local_masks.items():
+            local = np.asarray(local, dtype=bool)
+            if local.ndim != 2 or local.shape[1] != len(self._local[w]) or not len(local):
+                raise ParameterError(f"window {w} takes masks of shape (n, {len(self._local[w])}), got {local.shape}")
+            uniq, inverse, keys = _distinct_rows(local)
             new = [i for i, key in enumerate(keys) if key not in self._memory[w]]
             plans.append((w, uniq, inverse, keys, new))
             todo += len(new)
@@ -141,13 +159,7 @@ class PerturbationEngine:
             self._evaluate_on_device(plans, todo, report)
         else:
             self._evaluate(plans, report)
-        n_genres = len(self.classifier.genres)
-        window_probs = np.empty((Z.shape[0], self.n_windows, n_genres), dtype=np.float64)
-        for w, _uniq, inverse, keys, _new in plans:
-            window_probs[:, w] = np.stack([self._memory[w][key] for key in keys])[inverse]
-        self.stats.masks += Z.shape[0]
-        self.stats.windows_naive += Z.shape[0] * self.n_windows
-        return window_probs.mean(axis=1)
+        return {w: np.stack([self._memory[w][key] for key in keys])[inverse] for w, _uniq, inverse, keys, _new in plans}
 
     def _evaluate(self, plans, report: Callable[[int], None]) -> None:
         """Build the windows no earlier call has seen and stream them through the model."""

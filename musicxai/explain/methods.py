@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -35,6 +35,19 @@ class Method(StrEnum):
         return _METHOD_LABELS[self]
 
 
+class Games(StrEnum):
+    """Which game the explainer samples: one per model window, combined by linearity (few samples
+    each), or the whole clip's over all segments at once (the original notebooks' way)."""
+
+    windows = "windows"
+    clip = "clip"
+
+    @property
+    def label(self) -> str:
+        return _GAMES_LABELS[self]
+
+
+_GAMES_LABELS = {Games.windows: "one small game per model window", Games.clip: "one game over the whole clip"}
 _METHOD_LABELS = {Method.lime: "LIME (local linear surrogate)", Method.shap: "SHAP (Kernel SHAP values)"}
 _GLOBAL_RNG = threading.Lock()
 
@@ -48,6 +61,11 @@ class Attribution:
     base_value: dict[int, float]  # LIME intercept / SHAP expected value
     quality: dict[int, dict[str, float]] = field(default_factory=dict)  # R², additivity error…
     seconds_fit: float = 0.0
+
+
+def lime_kernel(kernel_width: float) -> Callable[[np.ndarray], np.ndarray]:
+    """lime_image's exponential kernel on distances to the unperturbed mask."""
+    return lambda d: np.sqrt(np.exp(-(d**2) / kernel_width**2))
 
 
 def sample_lime_masks(k: int, num_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -79,10 +97,7 @@ def explain_lime(
     started = time.perf_counter()
     distances = pairwise_distances(Z.astype(float), np.ones((1, k)), metric="cosine").ravel()
 
-    def kernel(d: np.ndarray) -> np.ndarray:
-        return np.sqrt(np.exp(-(d**2) / kernel_width**2))
-
-    base = LimeBase(kernel, random_state=seed)
+    base = LimeBase(lime_kernel(kernel_width), random_state=seed)
     weights, intercepts, quality = {}, {}, {}
     for target in targets:
         intercept, pairs, score, local_pred = base.explain_instance_with_data(
@@ -101,7 +116,7 @@ def explain_lime(
 
 
 @contextlib.contextmanager
-def _seeded_global_rng(seed: int) -> Iterator[None]:
+def seeded_global_rng(seed: int) -> Iterator[None]:
     """shap's KernelExplainer draws from numpy's global generator and takes no seed: seed it for one
     call and give the caller's state back after, so a job is reproducible and no other random
     stream of the process changes."""
@@ -134,7 +149,7 @@ def explain_shap(
 
     started_model = engine.stats.seconds_model + engine.stats.seconds_perturb
     started = time.perf_counter()
-    with _seeded_global_rng(seed):
+    with seeded_global_rng(seed):
         explainer = shap.KernelExplainer(game, np.zeros((1, k)), link="identity")
         values = explainer.shap_values(np.ones((1, k)), nsamples=num_samples, l1_reg=False, silent=True)
     elapsed = time.perf_counter() - started
@@ -161,8 +176,16 @@ def attribute(
     *,
     num_samples: int,
     seed: int,
+    games: Games = Games.windows,
     progress: Progress | None = None,
 ) -> Attribution:
-    """Per-segment attributions by ``method`` (LIME or SHAP) for the ``targets`` genre indices."""
-    explainer = {Method.lime: explain_lime, Method.shap: explain_shap}[choice(Method, method, name="method")]
-    return explainer(engine, targets, num_samples=num_samples, seed=seed, progress=progress)
+    """Per-segment attributions by ``method`` (LIME or SHAP) for the ``targets`` genre indices, from
+    one game per window (``num_samples`` each) or the one clip game (``num_samples`` in all)."""
+    from musicxai.explain import window_games  # it builds on this module's helpers
+
+    method = choice(Method, method, name="method")
+    explainers = {
+        Games.windows: {Method.lime: window_games.explain_lime_windows, Method.shap: window_games.explain_shap_windows},
+        Games.clip: {Method.lime: explain_lime, Method.shap: explain_shap},
+    }[choice(Games, games, name="games")]
+    return explainers[method](engine, targets, num_samples=num_samples, seed=seed, progress=progress)

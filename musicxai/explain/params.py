@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from musicxai.explain.methods import NUM_SAMPLES, Method
+from musicxai.explain.methods import NUM_SAMPLES, Games, Method
 from musicxai.explain.segmentation import N_BANDS, SEGMENT_SECONDS, Baseline, SegmentationParams
 from musicxai.explain.segments import SegmentationKind
+from musicxai.explain.window_games import WINDOW_SAMPLES
 
 MAX_NUM_SAMPLES = 20_000  # what any explanation may ask; services lower it with MUSICXAI_MAX_NUM_SAMPLES
 
@@ -36,8 +37,12 @@ class ExplanationParams(BaseModel):
 
     method: Method = Method.lime
     segmentation: SegmentationKind = SegmentationKind.time_frequency
-    num_samples: int = Field(
-        NUM_SAMPLES, ge=10, le=MAX_NUM_SAMPLES, description="perturbed clips the explainer may evaluate"
+    games: Games = Field(Games.windows, description="one small game per model window, or one over the whole clip")
+    num_samples: int | None = Field(
+        None,
+        ge=10,
+        le=MAX_NUM_SAMPLES,
+        description=f"samples per game; default {WINDOW_SAMPLES} per window game, {NUM_SAMPLES} for the clip game",
     )
     genres: list[str] | None = Field(None, description="genres to explain; default: the predicted one")
     baseline: Baseline = Baseline.min
@@ -45,6 +50,13 @@ class ExplanationParams(BaseModel):
     segment_seconds: float = Field(SEGMENT_SECONDS, gt=0.1, le=30.0, description="time-segment length")
     n_bands: int = Field(N_BANDS, ge=1, le=64, description="mel bands for spectral / time_frequency")
     top_k: int | None = Field(None, ge=1, description="sonify at most this many positive segments")
+
+    @property
+    def samples(self) -> int:
+        """Samples per game: the asked number, else the default of the chosen games."""
+        if self.num_samples is not None:
+            return self.num_samples
+        return WINDOW_SAMPLES if self.games is Games.windows else NUM_SAMPLES
 
     def fingerprint(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True)

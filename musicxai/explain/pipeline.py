@@ -20,7 +20,7 @@ from musicxai.config import ENGINE_MAX_BATCH_WINDOWS
 from musicxai.errors import ParameterError
 from musicxai.explain.engine import EngineCache, PerturbationEngine
 from musicxai.explain.faithfulness import deletion_insertion
-from musicxai.explain.methods import attribute
+from musicxai.explain.methods import Games, attribute
 from musicxai.explain.params import EngineSpec, ExplanationParams
 from musicxai.explain.render import faithfulness_png, heatmap_png, wav_bytes
 from musicxai.explain.result import ARTIFACT_FILES, ExplanationResult
@@ -84,8 +84,9 @@ def explain_clip(
         params.method,
         engine,
         targets,
-        num_samples=params.num_samples,
+        num_samples=params.samples,
         seed=params.seed,
+        games=params.games,
         progress=lambda f: progress(0.05 + 0.7 * f, "explaining"),
     )
     timings["explain"] = time.perf_counter() - t0
@@ -111,6 +112,8 @@ def explain_clip(
         model=classifier.name,
         method=params.method,
         params=params,
+        samples_per_game=params.samples,
+        games_played=engine.n_windows if params.games is Games.windows else 1,
         duration_s=round(audio.duration_s, 3),
         sample_rate=audio.sample_rate,
         probabilities={g: float(p) for g, p in zip(genres, probabilities, strict=True)},

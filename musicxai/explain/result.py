@@ -28,6 +28,8 @@ class ExplanationResult(BaseModel):
     model: str
     method: Method
     params: ExplanationParams
+    samples_per_game: int = Field(description="samples each game drew (params.num_samples or the games' default)")
+    games_played: int = Field(description="games solved: one per model window, or the one clip game")
     duration_s: float
     sample_rate: int
     probabilities: dict[str, float] = Field(description="clip probabilities of the unperturbed clip")

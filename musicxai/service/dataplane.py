@@ -21,7 +21,7 @@ from musicxai.audio.sandbox import decode_isolated
 from musicxai.audio.sniff import ACCEPTED, sniff_audio
 from musicxai.config import Settings
 from musicxai.errors import MusicXAIError, NotFoundError, ParameterError, ServiceUnavailableError, validated
-from musicxai.explain.methods import Method
+from musicxai.explain.methods import Games, Method
 from musicxai.explain.params import ExplanationParams, job_key
 from musicxai.explain.preview import PREVIEW_FILE
 from musicxai.explain.result import ARTIFACT_FILES
@@ -140,9 +140,9 @@ class DataPlane:
     def create_job(self, clip: StoredClip, params: ExplanationParams, *, model: str | None = None) -> JobRecord:
         """Create (or find) the job for this clip, model and parameters and make sure it is queued."""
         name = self.registry.resolve(model)
-        if params.num_samples > self.settings.max_num_samples:
+        if params.samples > self.settings.max_num_samples:
             raise ParameterError(
-                f"num_samples={params.num_samples} exceeds this service's limit of {self.settings.max_num_samples}"
+                f"num_samples={params.samples} exceeds this service's limit of {self.settings.max_num_samples}"
             )
         unknown = [g for g in params.genres or [] if g not in self.registry.meta(name).genres]
         if unknown:
@@ -221,6 +221,7 @@ class DataPlane:
     def options(self) -> ExplanationOptions:
         return ExplanationOptions(
             methods=[Choice(value=m, label=m.label) for m in Method],
+            games=[Choice(value=g, label=g.label) for g in Games],
             segmentations=[Choice(value=s, label=s.label) for s in SegmentationKind],
             baselines=[Choice(value=b, label=b.label) for b in Baseline],
             defaults=ExplanationParams(),

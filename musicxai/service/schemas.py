@@ -63,6 +63,7 @@ class ExplanationOptions(BaseModel):
     """What the page's menus offer: each choice once, from the core's own definitions."""
 
     methods: list[Choice]
+    games: list[Choice]
     segmentations: list[Choice]
     baselines: list[Choice]
     defaults: ExplanationParams

@@ -30,6 +30,8 @@ async def test_repeated_request_returns_the_same_job(api):
         data={k: str(v) for k, v in FAST.items()},
     )
     other = await api.client.post("/v1/explanations", json={**body, "seed": 1})
+    clip_game = await api.client.post("/v1/explanations", json={**body, "games": "clip"})
+    assert clip_game.status_code == 202 and clip_game.json()["id"] not in {first.json()["id"], other.json()["id"]}
     assert first.status_code == second.status_code == by_upload.status_code == 202
     assert first.json()["id"] == second.json()["id"] == by_upload.json()["id"]
     assert first.headers["location"] == f"/v1/explanations/{first.json()['id']}"
@@ -39,7 +41,14 @@ async def test_repeated_request_returns_the_same_job(api):
 
 @pytest.mark.parametrize(
     "change",
-    [{"num_samples": 5}, {"num_samples": 100000}, {"method": "anchors"}, {"genres": ["polka"]}, {"colour": "red"}],
+    [
+        {"num_samples": 5},
+        {"num_samples": 100000},
+        {"method": "anchors"},
+        {"games": "tiles"},
+        {"genres": ["polka"]},
+        {"colour": "red"},
+    ],
 )
 async def test_bad_explanation_parameters_are_422(api, change):
     prediction_id = await _prediction_id(api, 4.0, clip=0)
@@ -102,6 +111,7 @@ async def test_finished_job_serves_every_artifact_with_an_etag(api):
         assert sr == 22050 and len(samples) / sr == pytest.approx(prediction["duration_s"], abs=1e-3)
         assert np.max(np.abs(samples)) <= 1.0
     attributions = (await api.client.get(job["links"]["attributions"])).json()
+    assert (attributions["samples_per_game"], attributions["games_played"]) == (80, prediction["windows"])
     assert attributions == {**job["result"], "timings_s": attributions["timings_s"]}
     assert len(attributions["weights"][prediction["top"][0]]) == len(attributions["segments"]) == 5  # 8 s / 1.5 s
     assert (await api.client.get(job["links"]["faithfulness"])).content[:4] == b"\x89PNG"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from musicxai.explain.methods import Method
+from musicxai.explain.methods import Games, Method
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.segmentation import Baseline
 from musicxai.explain.segments import SegmentationKind
@@ -32,6 +32,8 @@ async def test_options_offer_every_choice_the_core_defines_with_its_defaults(api
     assert [m["value"] for m in options["methods"]] == [m.value for m in Method]
     assert [s["value"] for s in options["segmentations"]] == [s.value for s in SegmentationKind]
     assert [b["value"] for b in options["baselines"]] == [b.value for b in Baseline]
-    assert all(choice["label"] for key in ("methods", "segmentations", "baselines") for choice in options[key])
+    assert [g["value"] for g in options["games"]] == [g.value for g in Games]
+    keys = ("methods", "games", "segmentations", "baselines")
+    assert all(choice["label"] for key in keys for choice in options[key])
     assert options["defaults"] == ExplanationParams().model_dump(mode="json")
     assert options["max_num_samples"] == 2000

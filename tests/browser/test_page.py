@@ -65,6 +65,8 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     assert page.locator("#bars li.top .fill").bounding_box()["width"] > 0  # the bars show their values
     assert "accuracy" in page.inner_text("#model-info")
 
+    assert page.input_value("#explain-form [name=games]") == "windows"
+    assert page.input_value("#explain-form [name=num_samples]") == ""  # each kind of game has its default
     page.select_option("#explain-form [name=segmentation]", "time_frequency")
     page.fill("#explain-form [name=n_bands]", "3")
     page.fill("#explain-form [name=num_samples]", "100")
@@ -74,6 +76,7 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     assert (sent["segmentation"], sent["n_bands"], sent["num_samples"]) == ("time_frequency", 3, 100)
     page.wait_for_selector("#result:not([hidden])", timeout=180_000)
     page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")
+    assert "window games, 100 samples each" in page.inner_text("#cost")
     for player in ("#play-evidence", "#play-complement"):
         response = page.request.get(page.eval_on_selector(player, "el => el.src"))
         assert response.ok and response.headers["content-type"] == "audio/wav"

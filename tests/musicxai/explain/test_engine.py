@@ -6,21 +6,7 @@ import pytest
 from musicxai.errors import ParameterError
 from musicxai.explain.engine import NaiveEngine, PerturbationEngine, _distinct_rows
 from musicxai.explain.methods import explain_lime, explain_shap, sample_lime_masks
-from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
-from musicxai.model.features import clip_log_mel
-from tests.conftest import tone_clip
-
-
-@pytest.fixture(scope="module")
-def clip(classifier):
-    y = np.concatenate([tone_clip(g, 0, 2.0) for g in range(5)])  # 10 s, 6 windows
-    S = clip_log_mel(y, classifier.features)
-    return y, S, baseline_fill(S, "min")
-
-
-def seg_for(clip, classifier, kind, **kw):
-    y, S, B = clip
-    return segment_clip(y, S, B, classifier.features, SegmentationParams(kind=kind, **kw))
+from tests.musicxai.explain.conftest import seg_for
 
 
 @pytest.mark.parametrize("kind", ["temporal", "time_frequency", "sources", "superpixel"])
