@@ -28,7 +28,9 @@ class ExplanationResult(BaseModel):
     model: str
     method: Method
     params: ExplanationParams
-    samples_per_game: int = Field(description="samples each game drew (params.num_samples or the games' default)")
+    samples_per_game: int = Field(
+        description="samples each game may draw; a game with fewer coalitions is played exactly"
+    )
     games_played: int = Field(description="games solved: one per model window, or the one clip game")
     duration_s: float
     sample_rate: int
