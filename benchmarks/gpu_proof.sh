@@ -51,7 +51,7 @@ common=(--backend jax --device "$device" --num-samples "$samples" --repeats 3)
 step cnn 300 python3 benchmarks/explain_speed.py --bundle models/demo --clip "$clip" "${common[@]}" \
   --batch-size 2048 --max-batch-windows 2048 --out "$out/explain_speed_gpu_cnn.json"
 step jobs 240 python3 benchmarks/job_latency.py --backend jax --batch-size 2048 --model demo \
-  --num-samples "$samples" --redis-server "$redis" --clips "$clip" "${others[@]}" --out "$out/job_latency_gpu_cnn.json"
+  --games clip --num-samples "$samples" --redis-server "$redis" --clips "$clip" "${others[@]}" --out "$out/job_latency_gpu_cnn.json"
 step vgg16_bundle 120 python3 benchmarks/untrained_bundle.py --like models/demo --arch vgg16 \
   --out /tmp/models/vgg16-untrained
 step vgg16 300 python3 benchmarks/explain_speed.py --bundle /tmp/models/vgg16-untrained --clip "$clip" \
