@@ -31,7 +31,7 @@ DEVICE_CALLS_PER_REPORT = 8  # model calls in flight on the device between two p
 
 @dataclass
 class EngineStats:
-    masks: int = 0
+    masks: int = 0  # whole-clip masks asked (window games ask windows directly: see windows_evaluated)
     windows_naive: int = 0  # what evaluating every mask on every window would cost
     windows_evaluated: int = 0
     model_calls: int = 0
