@@ -63,11 +63,6 @@ class Attribution:
     seconds_fit: float = 0.0
 
 
-def lime_kernel(kernel_width: float) -> Callable[[np.ndarray], np.ndarray]:
-    """lime_image's exponential kernel on distances to the unperturbed mask."""
-    return lambda d: np.sqrt(np.exp(-(d**2) / kernel_width**2))
-
-
 def sample_lime_masks(k: int, num_samples: int, rng: np.random.Generator) -> np.ndarray:
     """Uniform random masks with the unperturbed clip as row 0 (lime_image's sampling)."""
     Z = rng.integers(0, 2, size=(num_samples, k)).astype(bool)
@@ -84,39 +79,58 @@ def explain_lime(
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Attribution:
-    from lime.lime_base import LimeBase
-    from sklearn.metrics import pairwise_distances
-
     if num_samples < 2:
         raise ParameterError(f"num_samples={num_samples} must be at least 2 for LIME")
     if kernel_width <= 0:
         raise ParameterError(f"kernel_width={kernel_width} must be positive")
-    k = engine.segmentation.k
-    Z = sample_lime_masks(k, num_samples, np.random.default_rng(seed))
+    Z = sample_lime_masks(engine.segmentation.k, num_samples, np.random.default_rng(seed))
     probs = engine(Z, progress=progress)
     started = time.perf_counter()
-    distances = pairwise_distances(Z.astype(float), np.ones((1, k)), metric="cosine").ravel()
-
-    base = LimeBase(lime_kernel(kernel_width), random_state=seed)
-    weights, intercepts, quality = {}, {}, {}
-    for target in targets:
-        intercept, pairs, score, local_pred = base.explain_instance_with_data(
-            Z.astype(float), probs, distances, target, num_features=k, feature_selection="none"
-        )
-        w = np.zeros(k)
-        for index, weight in pairs:
-            w[index] = weight
-        weights[target], intercepts[target] = w, float(intercept)
-        quality[target] = {
-            "r2": float(score),
-            "local_prediction": float(np.ravel(local_pred)[0]),
-            "model_prediction": float(probs[0, target]),
-        }
+    fits = fit_lime(Z, probs, targets, kernel_width=kernel_width, seed=seed)
+    quality = {
+        t: {"r2": fit.r2, "local_prediction": fit.local_prediction, "model_prediction": float(probs[0, t])}
+        for t, fit in fits.items()
+    }
+    weights = {t: fit.coefficients for t, fit in fits.items()}
+    intercepts = {t: fit.intercept for t, fit in fits.items()}
     return Attribution(Method.lime, weights, intercepts, quality, time.perf_counter() - started)
 
 
+@dataclass
+class LimeFit:
+    """lime's surrogate for one genre: a coefficient per player, the intercept and the fit's checks."""
+
+    coefficients: np.ndarray
+    intercept: float
+    r2: float
+    local_prediction: float
+
+
+def fit_lime(
+    Z: np.ndarray, probs: np.ndarray, targets: list[int], *, kernel_width: float, seed: int
+) -> dict[int, LimeFit]:
+    """lime's ``LimeBase`` on masks ``Z`` [shape=(n, p)] (row 0 unperturbed) and their outputs, with
+    lime_image's exponential kernel on cosine distance to the all-on mask."""
+    from lime.lime_base import LimeBase
+    from sklearn.metrics import pairwise_distances
+
+    X = Z.astype(float)
+    distances = pairwise_distances(X, np.ones((1, X.shape[1])), metric="cosine").ravel()
+    base = LimeBase(lambda d: np.sqrt(np.exp(-(d**2) / kernel_width**2)), random_state=seed)
+    fits = {}
+    for target in targets:
+        intercept, pairs, score, local_pred = base.explain_instance_with_data(
+            X, probs, distances, target, num_features=X.shape[1], feature_selection="none"
+        )
+        coefficients = np.zeros(X.shape[1])
+        for index, weight in pairs:
+            coefficients[index] = weight
+        fits[target] = LimeFit(coefficients, float(intercept), float(score), float(np.ravel(local_pred)[0]))
+    return fits
+
+
 @contextlib.contextmanager
-def seeded_global_rng(seed: int) -> Iterator[None]:
+def _seeded_global_rng(seed: int) -> Iterator[None]:
     """shap's KernelExplainer draws from numpy's global generator and takes no seed: seed it for one
     call and give the caller's state back after, so a job is reproducible and no other random
     stream of the process changes."""
@@ -138,8 +152,6 @@ def explain_shap(
     progress: Progress | None = None,
 ) -> Attribution:
     """Kernel SHAP on the mask game: background = all segments off, explained point = all on."""
-    import shap
-
     if num_samples < 2:
         raise ParameterError(f"num_samples={num_samples} must be at least 2 for SHAP")
     k = engine.segmentation.k
@@ -149,24 +161,34 @@ def explain_shap(
 
     started_model = engine.stats.seconds_model + engine.stats.seconds_perturb
     started = time.perf_counter()
-    with seeded_global_rng(seed):
-        explainer = shap.KernelExplainer(game, np.zeros((1, k)), link="identity")
-        values = explainer.shap_values(np.ones((1, k)), nsamples=num_samples, l1_reg=False, silent=True)
+    values, expected = kernel_shap(game, k, len(targets), num_samples=num_samples, seed=seed)
     elapsed = time.perf_counter() - started
     engine_time = engine.stats.seconds_model + engine.stats.seconds_perturb - started_model
-    values = np.asarray(values)
-    values = values.reshape(k, len(targets)) if values.ndim == 3 else np.atleast_2d(values).T
-    expected = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
     full = game(np.ones((1, k)))[0]
     weights, bases, quality = {}, {}, {}
     for j, target in enumerate(targets):
-        weights[target] = values[:, j].astype(float)
+        weights[target] = values[:, j]
         bases[target] = float(expected[j])
         quality[target] = {
             "additivity_error": float(abs(full[j] - (expected[j] + values[:, j].sum()))),
             "model_prediction": float(full[j]),
         }
     return Attribution(Method.shap, weights, bases, quality, max(0.0, elapsed - engine_time))
+
+
+def kernel_shap(
+    game: Callable[[np.ndarray], np.ndarray], p: int, n_outputs: int, *, num_samples: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """shap's ``KernelExplainer`` on a ``p``-player mask game (background: all off, point: all on),
+    seeded: Shapley values [shape=(p, n_outputs)] and the expected value [shape=(n_outputs,)]."""
+    import shap
+
+    with _seeded_global_rng(seed):
+        explainer = shap.KernelExplainer(game, np.zeros((1, p)), link="identity")
+        values = explainer.shap_values(np.ones((1, p)), nsamples=num_samples, l1_reg=False, silent=True)
+    values = np.asarray(values)
+    values = values.reshape(p, n_outputs) if values.ndim == 3 else np.atleast_2d(values).T
+    return values.astype(float), np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
 
 
 def attribute(

@@ -18,7 +18,7 @@ import numpy as np
 
 from musicxai.errors import ParameterError
 from musicxai.explain.engine import PerturbationEngine, Progress
-from musicxai.explain.methods import LIME_KERNEL_WIDTH, Attribution, Method, lime_kernel, seeded_global_rng
+from musicxai.explain.methods import LIME_KERNEL_WIDTH, Attribution, Method, fit_lime, kernel_shap
 
 WINDOW_SAMPLES = 64  # samples per window game by default: 4 per player of the default grid's 16
 
@@ -49,9 +49,6 @@ def explain_lime_windows(
     progress: Progress | None = None,
 ) -> Attribution:
     """LIME's kernel-weighted ridge surrogate fitted in each window's game, averaged over windows."""
-    from lime.lime_base import LimeBase
-    from sklearn.metrics import pairwise_distances
-
     _check(num_samples, "LIME")
     if kernel_width <= 0:
         raise ParameterError(f"kernel_width={kernel_width} must be positive")
@@ -59,7 +56,6 @@ def explain_lime_windows(
     masks = {w: _window_masks(len(engine.players(w)), num_samples, rng) for w in range(engine.n_windows)}
     outputs = engine.windows(masks, progress=progress)
     started = time.perf_counter()
-    base = LimeBase(lime_kernel(kernel_width), random_state=seed)
     k, n_windows = engine.segmentation.k, engine.n_windows
     weights = {t: np.zeros(k) for t in targets}
     intercepts = {t: 0.0 for t in targets}
@@ -73,16 +69,11 @@ def explain_lime_windows(
                 local_prediction[t] += outputs[w][0, t] / n_windows
                 r2[t] += 1.0 / n_windows
             continue
-        distances = pairwise_distances(Z.astype(float), np.ones((1, len(players))), metric="cosine").ravel()
-        for t in targets:
-            intercept, pairs, score, local_pred = base.explain_instance_with_data(
-                Z.astype(float), outputs[w], distances, t, num_features=len(players), feature_selection="none"
-            )
-            for index, weight in pairs:
-                weights[t][players[index]] += weight / n_windows
-            intercepts[t] += float(intercept) / n_windows
-            r2[t] += float(score) / n_windows
-            local_prediction[t] += float(np.ravel(local_pred)[0]) / n_windows
+        for t, fit in fit_lime(Z, outputs[w], targets, kernel_width=kernel_width, seed=seed).items():
+            weights[t][players] += fit.coefficients / n_windows
+            intercepts[t] += fit.intercept / n_windows
+            r2[t] += fit.r2 / n_windows
+            local_prediction[t] += fit.local_prediction / n_windows
     clip = np.mean([outputs[w][0] for w in masks], axis=0)
     quality = {
         t: {"r2": r2[t], "local_prediction": local_prediction[t], "model_prediction": float(clip[t])} for t in targets
@@ -99,8 +90,6 @@ def explain_shap_windows(
     progress: Progress | None = None,
 ) -> Attribution:
     """Kernel SHAP in each window's game (exact when its coalitions fit ``num_samples``), averaged."""
-    import shap
-
     _check(num_samples, "SHAP")
     k, n_windows = engine.segmentation.k, engine.n_windows
     values = np.zeros((k, len(targets)))
@@ -118,12 +107,9 @@ def explain_shap_windows(
         if not len(players):
             expected += game(np.ones((1, 0)))[0] / n_windows
             continue
-        with seeded_global_rng(seed + w):
-            explainer = shap.KernelExplainer(game, np.zeros((1, len(players))), link="identity")
-            phi = explainer.shap_values(np.ones((1, len(players))), nsamples=num_samples, l1_reg=False, silent=True)
-        phi = np.asarray(phi)
-        values[players] += (phi.reshape(len(players), len(targets)) if phi.ndim == 3 else phi.T) / n_windows
-        expected += np.atleast_1d(np.asarray(explainer.expected_value, dtype=float)) / n_windows
+        phi, base = kernel_shap(game, len(players), len(targets), num_samples=num_samples, seed=seed + w)
+        values[players] += phi / n_windows
+        expected += base / n_windows
         if progress is not None:
             progress((w + 1) / n_windows)
     engine_time = engine.stats.seconds_model + engine.stats.seconds_perturb - engine_before
