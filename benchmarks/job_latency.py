@@ -152,7 +152,7 @@ def main() -> None:
             first = run_job(client, args.clips[0], fields, args.timeout)
             ready_s = time.perf_counter() - started
             jobs = [run_job(client, clip, fields, args.timeout) for clip in args.clips[1:]]
-        params = ExplanationParams(**{name: value for name, value in fields.items() if name != "segmentation"})
+        params = ExplanationParams(**fields)
         client_s = [job["client_s"] for job in jobs] or [first["client_s"]]
         report = {
             "model": args.model,
