@@ -20,8 +20,8 @@ RUN apt-get update \
 RUN groupadd --system --gid 10001 musicxai \
  && useradd --system --uid 10001 --gid musicxai --create-home --home-dir /home/musicxai \
       --shell /usr/sbin/nologin musicxai \
- && mkdir -p /app/var /var/cache/musicxai/numba \
- && chown musicxai:musicxai /app/var /var/cache/musicxai/numba
+ && mkdir -p /app/var /var/cache/musicxai/numba /var/cache/musicxai/onnx \
+ && chown musicxai:musicxai /app/var /var/cache/musicxai/numba /var/cache/musicxai/onnx
 
 ENV PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv \
@@ -29,6 +29,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     MPLBACKEND=Agg \
     NUMBA_CACHE_DIR=/var/cache/musicxai/numba \
+    MUSICXAI_RUNTIME_CACHE_DIR=/var/cache/musicxai/onnx \
     MUSICXAI_MODELS_DIR=/app/models \
     MUSICXAI_DETECTOR_DIR=/app/models/detector \
     MUSICXAI_DATA_DIR=/app/var

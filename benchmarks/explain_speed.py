@@ -21,11 +21,12 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 
 from musicxai.audio.decode import load_audio
-from musicxai.config import ENGINE_MAX_BATCH_WINDOWS, MODEL_BATCH_SIZE
+from musicxai.config import ENGINE_MAX_BATCH_WINDOWS, MODEL_BATCH_SIZE, RUNTIME, RunnerOptions, Runtime
 from musicxai.explain.engine import PerturbationEngine
 from musicxai.explain.faithfulness import deletion_insertion
 from musicxai.explain.methods import NUM_SAMPLES, Games, attribute
@@ -138,6 +139,7 @@ def main() -> None:
     parser.add_argument("--games", type=Games, choices=list(Games), default=Games.clip, help="ours: which games")
     parser.add_argument("--skip-recipe", action="store_true", help="leave out the slow original recipe")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow", help="Keras backend")
+    parser.add_argument("--runtime", choices=get_args(Runtime), default=RUNTIME, help="what runs it on TensorFlow")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="stop unless the model runs here")
     parser.add_argument("--batch-size", type=int, default=MODEL_BATCH_SIZE, help="windows per model call")
     parser.add_argument(
@@ -153,7 +155,9 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    classifier = GenreClassifier.load(args.bundle, backend=args.backend, batch_size=args.batch_size)
+    classifier = GenreClassifier.load(
+        args.bundle, options=RunnerOptions(batch_size=args.batch_size, backend=args.backend, runtime=args.runtime)
+    )
     classifier.warm_up()
     warm_up_s = time.perf_counter() - started
     if classifier.runner.device != args.device:
@@ -212,6 +216,7 @@ def main() -> None:
         "games": args.games.value,
         "seed": args.seed,
         "backend": classifier.runner.backend,
+        "runtime": classifier.runner.runtime,
         "device": classifier.runner.device,
         "device_name": device_name(classifier),
         "batch_size": args.batch_size,

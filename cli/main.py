@@ -74,9 +74,7 @@ def _explain(args: argparse.Namespace) -> None:
 
     settings = Settings()
     classifier = GenreClassifier.load(
-        settings.models_dir / (args.model or settings.default_model),
-        batch_size=settings.model_batch_size,
-        backend=settings.backend,
+        settings.models_dir / (args.model or settings.default_model), options=settings.runner_options()
     )
     audio = load_audio(
         args.file,

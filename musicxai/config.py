@@ -8,6 +8,8 @@ start, CLI), never at import.
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -18,7 +20,11 @@ if TYPE_CHECKING:
     from musicxai.audio.quality import QualityLimits
 
 Backend = Literal["tensorflow", "jax"]
+Runtime = Literal["onnxruntime", "keras"]  # on the TensorFlow backend: what executes model.keras
 
+RUNTIME: Runtime = "onnxruntime"  # faster than Keras on the CPU (benchmarks/runtime_speed.py), parity-checked
+RUNTIME_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "musicxai" / "onnx"
+MODEL_THREADS = 0  # ONNX Runtime's intra-op threads; 0: one per physical core
 MODEL_BATCH_SIZE = 256  # windows per model call on the CPU: the bare CNN's throughput is flat above it
 ENGINE_MAX_BATCH_WINDOWS = 1024  # perturbed windows held before a model step (66 kB each: ~68 MB)
 ENGINE_CACHE_SIZE = 4  # explanation engines a worker keeps (each holds a clip's evaluated windows)
@@ -32,6 +38,20 @@ QUALITY_CLIPPED_FRACTION = 0.01  # over 1 % of the samples at full scale: heavy,
 QUALITY_BAND_FLOOR = 1e-6  # the model's upper half-band holding under -60 dB of the power: a narrow recording
 REDIS_CONNECT_TIMEOUT_S = 2.0
 REDIS_SOCKET_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """How a process runs its models (:meth:`musicxai.model.runner.ModelRunner.load` reads them)."""
+
+    batch_size: int = MODEL_BATCH_SIZE
+    backend: Backend | None = None  # None: the backend Keras was started with (KERAS_BACKEND)
+    runtime: Runtime = RUNTIME
+    cache_dir: Path = RUNTIME_CACHE_DIR
+    threads: int = MODEL_THREADS
+
+
+DEFAULT_RUNNER = RunnerOptions()
 
 
 class Settings(BaseSettings):
@@ -75,6 +95,11 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(1, ge=1)
     model_batch_size: int = Field(MODEL_BATCH_SIZE, ge=1)
     backend: Backend = Field("tensorflow", description="Keras backend: tensorflow on CPU hosts, jax on GPU workers")
+    runtime: Runtime = Field(
+        RUNTIME, description="TensorFlow backend: onnxruntime (converted once, checked against Keras) or keras"
+    )
+    runtime_cache_dir: Path = Field(RUNTIME_CACHE_DIR, description="where converted models are kept")
+    model_threads: int = Field(MODEL_THREADS, ge=0, description="ONNX Runtime threads per model; 0: per core")
     engine_max_batch_windows: int = Field(ENGINE_MAX_BATCH_WINDOWS, ge=1)
     engine_cache_size: int = Field(ENGINE_CACHE_SIZE, ge=1, description="engines a worker keeps between jobs")
 
@@ -86,6 +111,15 @@ class Settings(BaseSettings):
             "timeout_s": self.decode_timeout_s,
             "memory_bytes": self.decode_memory_bytes,
         }
+
+    def runner_options(self) -> RunnerOptions:
+        return RunnerOptions(
+            batch_size=self.model_batch_size,
+            backend=self.backend,
+            runtime=self.runtime,
+            cache_dir=self.runtime_cache_dir,
+            threads=self.model_threads,
+        )
 
     def quality_limits(self) -> QualityLimits:
         from musicxai.audio.quality import QualityLimits

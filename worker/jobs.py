@@ -118,6 +118,7 @@ def _record(state: WorkerState, method: str, status: str, started: float, result
     if result is not None:
         summary |= {
             "backend": result.backend,
+            "runtime": result.runtime,
             "stages_s": result.timings_s,
             "model_calls": result.model_calls,
             "windows_evaluated": result.engine.windows_evaluated,

@@ -127,6 +127,7 @@ def explain_clip(
         model_calls=stats.model_calls,
         engine=stats.rounded(),
         backend=classifier.runner.backend,
+        runtime=classifier.runner.runtime,
         device=classifier.runner.device,
         timings_s={k: round(v, 4) for k, v in timings.items()},
     )

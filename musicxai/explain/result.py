@@ -45,6 +45,7 @@ class ExplanationResult(BaseModel):
     model_calls: int
     engine: EngineStats
     backend: str
+    runtime: str = Field(description="what ran the model: onnxruntime, or the Keras backend itself")
     device: str
     timings_s: dict[str, float] = Field(description="seconds per stage")
     warnings: list[QualityWarning] = Field(default_factory=list, description="the clip's quality warnings")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musicxai.config import MODEL_BATCH_SIZE, Backend
+from musicxai.config import DEFAULT_RUNNER, RunnerOptions
 from musicxai.model.bundle import MODEL_FILE, BundleMeta, read_bundle_meta
 from musicxai.model.features import clip_log_mel, frame_windows, normalise
 from musicxai.model.runner import ModelRunner
@@ -42,14 +42,13 @@ class GenreClassifier:
         self.runner = runner
 
     @classmethod
-    def load(cls, path: Path, *, batch_size: int = MODEL_BATCH_SIZE, backend: Backend | None = None) -> GenreClassifier:
+    def load(cls, path: Path, *, options: RunnerOptions = DEFAULT_RUNNER) -> GenreClassifier:
         meta = read_bundle_meta(Path(path))
         runner = ModelRunner.load(
             Path(path) / MODEL_FILE,
             input_shape=meta.features.input_shape,
             num_classes=len(meta.genres),
-            batch_size=batch_size,
-            backend=backend,
+            options=options,
         )
         return cls(meta, runner)
 

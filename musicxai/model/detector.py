@@ -19,7 +19,7 @@ import librosa
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from musicxai.config import MODEL_BATCH_SIZE, Backend
+from musicxai.config import DEFAULT_RUNNER, RunnerOptions
 from musicxai.errors import BundleError, describe_validation_error
 from musicxai.model.bundle import MODEL_FILE
 from musicxai.model.features import FeatureSettings, Normalisation, clip_windows, frame_windows, normalise
@@ -67,7 +67,7 @@ class MusicDetector:
         self.runner = runner
 
     @classmethod
-    def load(cls, path: Path, *, batch_size: int = MODEL_BATCH_SIZE, backend: Backend | None = None) -> MusicDetector:
+    def load(cls, path: Path, *, options: RunnerOptions = DEFAULT_RUNNER) -> MusicDetector:
         path = Path(path)
         meta_file = path / DETECTOR_FILE
         if not meta_file.is_file() or not (path / MODEL_FILE).is_file():
@@ -83,8 +83,7 @@ class MusicDetector:
             path / MODEL_FILE,
             input_shape=meta.features.input_shape,
             num_classes=len(meta.weights) // 2,  # the embedding's width
-            batch_size=batch_size,
-            backend=backend,
+            options=options,
         )
         return cls(meta, runner)
 

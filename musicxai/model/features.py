@@ -153,7 +153,7 @@ def mel_power(
 
 
 def clip_log_mel(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
-    """The bundle's features of a whole clip [shape=(n_mels, t)], float32."""
+    """The bundle's features of a whole clip [shape=(n_mels, t)], float32, finite."""
     power = mel_power(
         y,
         sr=settings.sample_rate,
@@ -163,6 +163,8 @@ def clip_log_mel(y: np.ndarray, settings: FeatureSettings) -> np.ndarray:
         fmin=settings.fmin,
         fmax=settings.fmax,
     )
+    if not np.isfinite(power).all():  # float32 power overflows past ~1e17 × full scale: redo it in float64
+        return clip_log_mel(np.asarray(y, dtype=np.float64), settings)
     return settings.from_power(power).astype(np.float32)
 
 

@@ -27,8 +27,7 @@ class ModelRegistry:
     def __init__(self, settings: Settings, *, warm_up: WarmUp = warm_for_predictions) -> None:
         self.models_dir = Path(settings.models_dir)
         self.default = settings.default_model
-        self.batch_size = settings.model_batch_size
-        self.backend = settings.backend
+        self.runner_options = settings.runner_options()
         self.warm_up = warm_up
         self._metas: dict[str, BundleMeta] = {
             path.name: read_bundle_meta(path) for path in list_bundles(self.models_dir)
@@ -82,7 +81,7 @@ class ModelRegistry:
         name = self.resolve(name)
         with self._lock:
             if name not in self._loaded:
-                classifier = GenreClassifier.load(self.path(name), batch_size=self.batch_size, backend=self.backend)
+                classifier = GenreClassifier.load(self.path(name), options=self.runner_options)
                 self.warm_up(classifier)
                 self._loaded[name] = classifier
             return self._loaded[name]
@@ -93,6 +92,6 @@ class ModelRegistry:
             return None
         with self._lock:
             if self._detector is None:
-                self._detector = MusicDetector.load(self.detector_dir, batch_size=self.batch_size, backend=self.backend)
+                self._detector = MusicDetector.load(self.detector_dir, options=self.runner_options)
                 self._detector.runner.warm_up()
             return self._detector

@@ -11,7 +11,6 @@ each batch only sends mask rows and window starts, composed in the same jitted c
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -20,10 +19,11 @@ from typing import get_args
 
 import numpy as np
 
-from musicxai.config import MODEL_BATCH_SIZE, Backend
+from musicxai.config import DEFAULT_RUNNER, MODEL_BATCH_SIZE, RunnerOptions, Runtime
 from musicxai.errors import BundleError, ParameterError
+from musicxai.model.keras_model import BACKENDS, load_keras_model
+from musicxai.model.onnx_runtime import onnx_call
 
-BACKENDS: tuple[Backend, ...] = get_args(Backend)
 JAX_BUCKETS = (8, 32, 128, 512, 2048)  # few batch shapes, so few compiles; 2048 fills an H200
 FRAME_STEP = 512  # device clips are padded to a multiple of this many frames (one compile per length class)
 MIN_SEGMENTS = 64  # mask rows are padded to a power of two of at least this many segments
@@ -49,24 +49,6 @@ class DeviceClip:
     k: int
 
 
-def _import_keras(backend: Backend | None):
-    """Keras, started on ``backend``: Keras reads ``KERAS_BACKEND`` once, at its first import."""
-    if backend is not None and backend not in BACKENDS:
-        raise ParameterError(f"backend={backend!r} must be one of {BACKENDS}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    if backend is not None:
-        os.environ.setdefault("KERAS_BACKEND", backend)
-    import keras
-
-    if backend is not None and keras.backend.backend() != backend:
-        raise ParameterError(
-            f"backend={backend!r} was asked for, but Keras was already started with "
-            f"{keras.backend.backend()!r} in this process (set KERAS_BACKEND before start-up)"
-        )
-    return keras
-
-
 class ModelRunner:
     """Serves batched window probabilities of one loaded Keras model; :meth:`load` reads ``model.keras``.
 
@@ -85,6 +67,7 @@ class ModelRunner:
         import keras
 
         self.backend = keras.backend.backend()
+        self.runtime = self.backend  # what executes the model: the Keras backend, or onnxruntime
         # JAX compiles once per shape: batches are padded up to 8, 32, 128, 512, 2048 or batch_size
         self.buckets = tuple(sorted({b for b in JAX_BUCKETS if b < batch_size} | {batch_size}))
         self.calls = 0
@@ -102,30 +85,24 @@ class ModelRunner:
         *,
         input_shape: tuple[int, int, int],
         num_classes: int,
-        batch_size: int = MODEL_BATCH_SIZE,
-        backend: Backend | None = None,
+        options: RunnerOptions = DEFAULT_RUNNER,
     ) -> ModelRunner:
-        """Load ``model_path`` and check it against what its bundle promises.
+        """Load ``model_path`` (:func:`~musicxai.model.keras_model.load_keras_model` checks it).
 
-        input_shape : (n_mels, frames, 1) the bundle's features give; the model must agree.
-        num_classes : number of genres the bundle lists; the model's output must agree.
+        options.runtime : on the TensorFlow backend, ``onnxruntime`` runs the model through ONNX Runtime
+            where it converts and agrees with Keras (see :mod:`musicxai.model.onnx_runtime`), else Keras.
         """
-        if batch_size <= 0:
-            raise ParameterError(f"batch_size={batch_size} must be positive")
-        keras = _import_keras(backend)
-        try:
-            model = keras.saving.load_model(model_path, compile=False)
-        except Exception as exc:  # Keras raises many types for a broken file
-            raise BundleError(f"{model_path} could not be loaded by Keras: {exc}") from exc
-        model_in = tuple(model.input_shape[1:])
-        model_out = model.output_shape[-1]
-        if model_in != tuple(input_shape):
-            raise BundleError(
-                f"{model_path} takes input {model_in} but the bundle's features give {tuple(input_shape)}"
-            )
-        if model_out != num_classes:
-            raise BundleError(f"{model_path} outputs {model_out} classes but the bundle lists {num_classes}")
-        return cls(model, batch_size=batch_size)
+        if options.batch_size <= 0:
+            raise ParameterError(f"batch_size={options.batch_size} must be positive")
+        if options.runtime not in get_args(Runtime):
+            raise ParameterError(f"runtime={options.runtime!r} must be one of {get_args(Runtime)}")
+        model = load_keras_model(model_path, input_shape=input_shape, num_classes=num_classes, backend=options.backend)
+        runner = cls(model, batch_size=options.batch_size)
+        if options.runtime == "onnxruntime" and runner.backend == "tensorflow":
+            fast = onnx_call(model, model_path, runner._call, cache_dir=options.cache_dir, threads=options.threads)
+            if fast is not None:
+                runner._call, runner.runtime = fast, "onnxruntime"
+        return runner
 
     def _compile(self):
         if self.backend == "tensorflow":
@@ -276,6 +253,8 @@ class ModelRunner:
         if x.shape[0] == 0:
             return np.zeros((0, self.model.output_shape[-1]), dtype=np.float32)
         x = np.ascontiguousarray(x, dtype=np.float32)
+        if not np.isfinite(x).all():  # Keras turns NaN windows into confident-looking probabilities
+            raise ParameterError("model input holds NaN or infinite values; the features must be finite")
         out = []
         start = time.perf_counter()
         with self._lock:

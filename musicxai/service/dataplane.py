@@ -205,6 +205,7 @@ class DataPlane:
                     split=meta.split.model_dump(exclude={"test_tracks"}),
                     metrics=meta.metrics.test.model_dump() if meta.metrics else None,
                     backend=loaded.runner.backend if loaded else None,
+                    runtime=loaded.runner.runtime if loaded else None,
                     device=loaded.runner.device if loaded else None,
                     created=meta.created,
                 )

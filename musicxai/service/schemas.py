@@ -36,6 +36,7 @@ class ModelInfo(BaseModel):
     split: dict[str, Any]
     metrics: dict[str, Any] | None = Field(description="held-out test metrics")
     backend: str | None = Field(description="Keras backend, once this process has loaded the model")
+    runtime: str | None = Field(description="what runs the model: onnxruntime, or the Keras backend itself")
     device: str | None
     created: str | None
 

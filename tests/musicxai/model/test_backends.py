@@ -20,13 +20,14 @@ pytest.importorskip("jax")
 SCRIPT = """
 import json, sys
 import numpy as np
+from musicxai.config import RunnerOptions
 from musicxai.model.classifier import GenreClassifier
 from musicxai.explain.engine import PerturbationEngine
 from musicxai.explain.methods import explain_lime
 from musicxai.model.features import clip_log_mel
 from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
 
-classifier = GenreClassifier.load(sys.argv[1], backend=sys.argv[2])
+classifier = GenreClassifier.load(sys.argv[1], options=RunnerOptions(backend=sys.argv[2]))
 classifier.runner.warm_up()
 rng = np.random.default_rng(0)
 t = np.arange(int(9.0 * 22050)) / 22050
@@ -63,12 +64,13 @@ def test_tensorflow_and_jax_backends_agree_on_the_demo_bundle():
 DEVICE_SCRIPT = """
 import json, sys
 import numpy as np
+from musicxai.config import RunnerOptions
 from musicxai.model.classifier import GenreClassifier
 from musicxai.explain.engine import PerturbationEngine
 from musicxai.model.features import clip_log_mel
 from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
 
-classifier = GenreClassifier.load(sys.argv[1], backend="jax")
+classifier = GenreClassifier.load(sys.argv[1], options=RunnerOptions(backend="jax"))
 rng = np.random.default_rng(1)
 y = (0.2 * rng.normal(size=int(7.3 * 22050))).astype("float32")  # a partial last window too
 S = clip_log_mel(y, classifier.features)

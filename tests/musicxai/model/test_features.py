@@ -31,6 +31,14 @@ def test_thirty_second_clip_gives_19_windows_of_log_mel():
     np.testing.assert_array_equal(windows[3], S[:, 3 * 65 : 3 * 65 + 130])
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+def test_samples_far_past_full_scale_still_give_finite_features_60_db_per_factor_of_1000():
+    y = np.random.default_rng(0).normal(0, 0.1, 3 * 22050).astype(np.float32)
+    quiet, loud = clip_log_mel(y, SETTINGS), clip_log_mel(1e30 * y, SETTINGS)  # 1e30² overflows float32
+    assert np.isfinite(loud).all()
+    assert np.median(loud - quiet) == pytest.approx(600.0, abs=0.01)
+
+
 def test_short_clip_is_padded_to_one_window_with_silence():
     y = np.random.default_rng(0).normal(0, 0.1, 22050).astype(np.float32)
     windows = clip_windows(y, SETTINGS)
