@@ -25,9 +25,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import get_args
 
 import httpx
 
+from musicxai.config import RUNTIME, Runtime
 from musicxai.explain.params import ExplanationParams
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +85,7 @@ def run_job(client: httpx.Client, clip: Path, fields: dict[str, str], timeout: f
         "model_calls": result["model_calls"],
         "windows_evaluated": result["engine"]["windows_evaluated"],
         "backend": result["backend"],
+        "runtime": result["runtime"],
         "device": result["device"],
     }
 
@@ -97,6 +100,7 @@ def main() -> None:
     parser.add_argument("--games", default=None, help="default: the page's")
     parser.add_argument("--num-samples", type=int, default=None, help="per game; default: the games' own")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
+    parser.add_argument("--runtime", choices=get_args(Runtime), default=RUNTIME, help="what runs it on TensorFlow")
     parser.add_argument("--batch-size", default="256")
     parser.add_argument("--redis-server", default="redis-server", help="path of the redis-server binary")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one job may take")
@@ -112,6 +116,7 @@ def main() -> None:
         MUSICXAI_DEFAULT_MODEL=args.model,
         MUSICXAI_DATA_DIR=str(workdir),
         MUSICXAI_BACKEND=args.backend,
+        MUSICXAI_RUNTIME=args.runtime,
         KERAS_BACKEND=args.backend,
         MUSICXAI_MODEL_BATCH_SIZE=args.batch_size,
         MUSICXAI_ENGINE_MAX_BATCH_WINDOWS=args.batch_size,

@@ -110,6 +110,7 @@ def main() -> None:
 
 DECODE_TIMER = """
 import sys, time, numpy as np
+from musicxai.audio.sandbox import decode_isolated
 from musicxai.config import Settings
 data, sr, repeats = open(sys.argv[1], "rb").read(), int(sys.argv[2]), int(sys.argv[3])
 times = []
