@@ -14,11 +14,13 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from app.admission import AdmissionMiddleware
 from app.api.openapi import install_request_schemas
 from app.api.routes import explanations, global_ale, health, models, predictions
 from app.body_limit import BodyLimitMiddleware
 from app.metrics import ApiMetrics, LatencyMiddleware
 from app.problems import install_problem_handlers
+from app.schemas import Problem
 from musicxai.config import Settings
 from musicxai.service.dataplane import DataPlane
 from musicxai.service.sweeper import Sweeper
@@ -35,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         dataplane = DataPlane.open(settings)
         app.state.dataplane = dataplane
-        sweeper = Sweeper(dataplane.ledger, dataplane.celery, settings)
+        sweeper = Sweeper(dataplane.ledger, dataplane.celery, settings, dataplane.blobs)
         sweeper.start()
         log.info(
             "serving model %s (%s mode)", dataplane.registry.bundle_id(), "embedded" if settings.embedded else "redis"
@@ -54,13 +56,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     for router in (predictions.router, explanations.router, global_ale.router, models.router, health.router):
         app.include_router(router)
-    install_request_schemas(app, explanations.REQUEST_MODELS)
+    install_request_schemas(app, (*explanations.REQUEST_MODELS, Problem))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    app.add_middleware(
+        AdmissionMiddleware,
+        method="POST",
+        path=predictions.router.prefix,
+        limit=settings.max_inflight_predictions,
+        retry_after_s=settings.prediction_retry_after_s,
+        metrics=app.state.metrics,
+    )
     app.add_middleware(LatencyMiddleware, metrics=app.state.metrics)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes + MULTIPART_SLACK)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_upload_bytes + MULTIPART_SLACK,
+        timeout_s=settings.body_timeout_s,
+    )
     return app

@@ -24,6 +24,15 @@ class ApiMetrics:
         self.prediction_seconds = Histogram(
             "musicxai_prediction_seconds", "Decode + features + model for one clip", ["model"], registry=self.registry
         )
+        self.predictions_in_flight = Gauge(
+            "musicxai_predictions_in_flight", "Prediction requests this process works on now", registry=self.registry
+        )
+        self.rejected = Counter(
+            "musicxai_rejected_total",
+            "Requests answered 503 + Retry-After because a bound was reached (predictions_busy, queue_full)",
+            ["route", "reason"],
+            registry=self.registry,
+        )
         self.jobs_created = Counter(
             "musicxai_explanation_jobs_total", "Explanation jobs requested", ["method"], registry=self.registry
         )

@@ -10,10 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from musicxai.errors import MusicXAIError, describe_validation_error
+from app.api.openapi import PROBLEM_JSON
+from musicxai.errors import BusyError, MusicXAIError, describe_validation_error
 
 log = logging.getLogger(__name__)
-PROBLEM_JSON = "application/problem+json"
 
 
 def problem(
@@ -39,13 +39,17 @@ def problem(
 def error_problem(exc: MusicXAIError, *, instance: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """The problem document of one of the core's errors: its status, title, message and code."""
     extra = {"code": exc.code} if exc.code else {}
-    return problem(exc.status, exc.detail, title=exc.title, instance=instance, headers=headers, **extra)
+    headers = exc.headers | (headers or {})
+    return problem(exc.status, exc.detail, title=exc.title, instance=instance, headers=headers or None, **extra)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(MusicXAIError)
     async def _domain(request: Request, exc: MusicXAIError) -> JSONResponse:
-        if exc.status >= 500:
+        if isinstance(exc, BusyError):
+            route = getattr(request.scope.get("route"), "path", request.url.path)
+            request.app.state.metrics.rejected.labels(route, exc.code).inc()
+        elif exc.status >= 500:
             log.error("%s %s: %s", request.method, request.url.path, exc.detail)
         return error_problem(exc, instance=request.url.path)
 
@@ -60,7 +64,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), instance=request.url.path)
+        # keeps Starlette's headers, e.g. Allow on a 405
+        return problem(exc.status_code, str(exc.detail), instance=request.url.path, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

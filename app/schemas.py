@@ -17,6 +17,27 @@ from musicxai.service.schemas import Prediction
 EXAMPLE_PARAMS = ExplanationParams().model_dump(mode="json")  # examples show the defaults, from their definition
 
 
+class ProblemField(BaseModel):
+    loc: list[str] = Field(description="where the bad value is: body, query, and the field's name")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: the body of every error answer, as ``application/problem+json``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = Field(description="what went wrong, in words a person can act on")
+    instance: str | None = Field(None, description="the path that was asked for")
+    code: str | None = Field(
+        None, description="a machine-readable reason where a client may act on it, e.g. predictions_busy, queue_full"
+    )
+    errors: list[ProblemField] | None = Field(None, description="request validation (422): one entry per bad field")
+    checks: dict[str, bool] | None = Field(None, description="readiness (503 from /readyz): each check's state")
+
+
 class JobRef(BaseModel):
     job_id: str
     method: Method

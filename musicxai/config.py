@@ -28,8 +28,11 @@ MODEL_THREADS = 0  # ONNX Runtime's intra-op threads; 0: one per physical core
 MODEL_BATCH_SIZE = 256  # windows per model call on the CPU: the bare CNN's throughput is flat above it
 ENGINE_MAX_BATCH_WINDOWS = 1024  # perturbed windows held before a model step (66 kB each: ~68 MB)
 ENGINE_CACHE_SIZE = 4  # explanation engines a worker keeps (each holds a clip's evaluated windows)
+MAX_INFLIGHT_PREDICTIONS = 8  # on 2 cores a prediction takes ~0.5 s: 8 in flight answer within ~4 s
+MAX_QUEUED_JOBS = 100  # ~8 minutes of page-default jobs for one CPU worker
 MIN_DURATION_S = 1.0  # shorter than one second is too little for a 3 s-window classifier to say anything
 MAX_DURATION_S = 60.0
+SAMPLE_RATE_RANGE = (2000, 768000)  # Hz: below, nothing above 1 kHz is there to hear; above, no real recorder
 DECODE_TIMEOUT_S = 30.0
 DECODE_MEMORY_BYTES = 2 * 1024**3
 # input quality (musicxai.audio.quality); physical levels, not fitted to any data set
@@ -71,6 +74,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="embedded mode: broker folder, SQLite files, blobs")
 
     max_upload_bytes: int = Field(25 * 1024 * 1024, gt=0)
+    body_timeout_s: float = Field(60.0, gt=0, description="a request body must have arrived this long after its start")
     max_duration_s: float = Field(MAX_DURATION_S, gt=0, description="longer clips are analysed up to this length")
     min_duration_s: float = Field(MIN_DURATION_S, gt=0)
     decode_timeout_s: float = Field(DECODE_TIMEOUT_S, gt=0, description="wall clock for one decode, ffmpeg included")
@@ -84,7 +88,18 @@ class Settings(BaseSettings):
     )
     detector_dir: Path | None = Field(Path("models/detector"), description="music detector; empty: no not_music check")
 
-    blob_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="Redis mode: lifetime of clips and artifacts")
+    max_inflight_predictions: int = Field(
+        MAX_INFLIGHT_PREDICTIONS, ge=1, description="predictions one API process works on at once; more get 503"
+    )
+    prediction_retry_after_s: int = Field(2, ge=1, description="Retry-After of a prediction refused as busy")
+    max_queued_jobs: int = Field(
+        MAX_QUEUED_JOBS, ge=1, description="explanation jobs queued or running; a new one past this gets 503"
+    )
+    queue_retry_after_s: int = Field(15, ge=1, description="Retry-After of a job refused because the queue is full")
+    blob_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="lifetime of uploaded clips and artifacts")
+    max_store_bytes: int = Field(
+        10 * 1024**3, gt=0, description="embedded mode: size cap of the local clip and artifact folder"
+    )
     explain_queue: str = "explain"
     job_soft_time_limit_s: int = Field(600, gt=0)
     job_time_limit_s: int = Field(660, gt=0)

@@ -27,6 +27,11 @@ class MusicXAIError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the problem response carries (``Retry-After`` where waiting helps)."""
+        return {}
+
 
 class AudioError(MusicXAIError):
     """The upload is audio we cannot decode, or too short/empty to classify."""
@@ -49,11 +54,26 @@ class PayloadTooLargeError(MusicXAIError):
     title = "Upload too large"
 
 
+class RequestTimeoutError(MusicXAIError):
+    """The request body arrived too slowly (a stalled or slowloris client)."""
+
+    status = 408
+    title = "Request timeout"
+
+
 class ParameterError(MusicXAIError):
     """A request or function parameter is out of range; the message names the value."""
 
     status = 422
     title = "Invalid parameter"
+
+
+class StorageFullError(MusicXAIError):
+    """The clip and artifact store has no room (its size cap, a full disk, Redis out of memory)."""
+
+    status = 507
+    title = "Insufficient storage"
+    code = "storage_full"
 
 
 class NotFoundError(MusicXAIError):
@@ -71,6 +91,21 @@ class BundleError(MusicXAIError):
 class ServiceUnavailableError(MusicXAIError):
     status = 503
     title = "Service unavailable"
+
+
+class BusyError(ServiceUnavailableError):
+    """A bound on the work in progress is reached: the same request can succeed after ``retry_after_s``."""
+
+    title = "Busy"
+
+    def __init__(self, detail: str, *, code: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.retry_after_s = retry_after_s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 def describe_validation_error(errors: Iterable[Mapping[str, Any]], *, whole: str = "parameters") -> str:

@@ -1,16 +1,58 @@
-"""Request bodies a route reads itself (one operation taking JSON or multipart) still get their
-schemas from pydantic models: each model's JSON schema, and the enums it refers to, go into the
-OpenAPI document's components."""
+"""The OpenAPI document says exactly what each operation accepts and answers.
+
+Request bodies a route reads itself (one operation taking JSON or multipart) still get their schemas
+from pydantic models: each model's JSON schema, and the enums it refers to, go into the document's
+components. Every error status an operation can return is declared with the problem schema
+(:func:`problems`), 503s with their ``Retry-After`` header."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from http import HTTPStatus
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 REF = "#/components/schemas/{model}"
+PROBLEM_JSON = "application/problem+json"
+BINARY = {"type": "string", "format": "binary"}
+RETRY_AFTER = {"description": "seconds after which the same request may succeed", "schema": {"type": "integer"}}
+
+
+def problems(*statuses: int) -> dict[int | str, dict]:
+    """``responses=`` for a route: each error status it can answer, with the Problem schema."""
+    out: dict[int | str, dict] = {}
+    for status in statuses:
+        entry = {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}},
+        }
+        if status == 503:
+            entry["headers"] = {"Retry-After": RETRY_AFTER}
+        out[status] = entry
+    return out
+
+
+def media(*types: str, status: int = 200, description: str = "OK") -> dict[int | str, dict]:
+    """``responses=`` entry for a route whose answer is one of ``types``: bytes (images, audio), or a
+    JSON document."""
+    content = {t: {"schema": {"type": "object"} if t.endswith("json") else BINARY} for t in types}
+    return {status: {"description": description, "content": content}}
+
+
+def form_fields(schema: dict) -> None:
+    """A model's JSON schema as multipart form fields: a form field is absent or a string, never
+    JSON null, so ``X | None`` fields lose their null alternative (absent means the default)."""
+    for prop in schema.get("properties", {}).values():
+        kept = [alt for alt in prop.get("anyOf", []) if alt.get("type") != "null"]
+        if "anyOf" in prop and len(kept) == 1:
+            del prop["anyOf"]
+            prop.update(kept[0])
+        elif "anyOf" in prop:
+            prop["anyOf"] = kept
+        if prop.get("default", ...) is None:
+            del prop["default"]
 
 
 def request_body(content: dict[str, type[BaseModel]], *, example: dict | None = None) -> dict:

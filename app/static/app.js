@@ -17,12 +17,29 @@ function showError(problem) {
 
 function clearError() { $("error").hidden = true; }
 
+const BUSY_RETRIES = 10;  // a 503 with Retry-After: the service is at its bound, the request can succeed later
+
+async function waitWhileBusy(seconds, problem) {
+  const box = $("busy");
+  box.hidden = false;
+  for (let left = seconds; left > 0; left -= 1) {
+    box.textContent = `${problem.title || "Busy"}: ${problem.detail || "the service is busy"} Retrying in ${left} s…`;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  box.hidden = true;
+}
+
 async function api(path, options = {}) {
   let response;
-  try {
-    response = await fetch(path, options);
-  } catch (err) {
-    throw { title: "The service could not be reached", detail: String(err) };
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      response = await fetch(path, options);
+    } catch (err) {
+      throw { title: "The service could not be reached", detail: String(err) };
+    }
+    const retryAfter = Number(response.headers.get("retry-after"));
+    if (response.status !== 503 || !(retryAfter > 0) || attempt === BUSY_RETRIES) break;
+    await waitWhileBusy(Math.ceil(retryAfter), await response.json().catch(() => ({})));
   }
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();

@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from musicxai.config import DECODE_TIMEOUT_S, MIN_DURATION_S
+from musicxai.config import DECODE_TIMEOUT_S, MIN_DURATION_S, SAMPLE_RATE_RANGE
 from musicxai.errors import AudioError
 
 AudioSource = str | Path | bytes
@@ -62,6 +62,9 @@ def load_audio(
         samples, native_sr, source_duration = _read_soundfile(source, max_duration)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
         samples, native_sr, source_duration = _read_ffmpeg(source, sr, max_duration, timeout_s)
+    low, high = SAMPLE_RATE_RANGE
+    if not low <= native_sr <= high:
+        raise AudioError(f"The file's sample rate is {native_sr} Hz; audio between {low} and {high} Hz is accepted.")
     if samples.size == 0:
         raise AudioError("The file decodes to no audio samples at all.")
     if not np.all(np.isfinite(samples)):

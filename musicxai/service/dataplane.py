@@ -20,7 +20,15 @@ from musicxai.audio.quality import assess
 from musicxai.audio.sandbox import decode_isolated
 from musicxai.audio.sniff import ACCEPTED, sniff_audio
 from musicxai.config import Settings
-from musicxai.errors import MusicXAIError, NotFoundError, ParameterError, ServiceUnavailableError, validated
+from musicxai.errors import (
+    BusyError,
+    MusicXAIError,
+    NotFoundError,
+    ParameterError,
+    ServiceUnavailableError,
+    StorageFullError,
+    validated,
+)
 from musicxai.explain.methods import Games, Method
 from musicxai.explain.params import ExplanationParams, job_key
 from musicxai.explain.preview import PREVIEW_FILE
@@ -112,10 +120,10 @@ class DataPlane:
         job_params = [validated(ExplanationParams, {**(options or {}), "method": m}) for m in methods]
         try:
             clip = self.store_upload(data)
-        except ServiceUnavailableError:  # the store (Redis) is down: predictions still answer, jobs cannot start
+        except (ServiceUnavailableError, StorageFullError) as exc:  # predictions still answer, jobs cannot start
             if methods:
                 raise
-            log.warning("clip store unreachable; prediction served without storing the clip")
+            log.warning("prediction served without storing the clip: %s", exc.detail)
             clip = StoredClip(hashlib.sha256(data).hexdigest(), data)
         classifier = self.registry.get(name)
         audio = decode_isolated(clip.data, sr=classifier.features.sample_rate, **self.settings.decode_limits())
@@ -149,10 +157,19 @@ class DataPlane:
             raise ParameterError(f"genres {unknown} are not among the model's genres")
         job_id = job_key(clip.sha256, self.registry.bundle_id(name), params)
         record = JobRecord(id=job_id, clip=clip.sha256, model=name, method=params.method, params=params)
+        limit = self.settings.max_queued_jobs
         try:
-            record, created = self.ledger.create(record)
+            stored, created = self.ledger.create(record, limit=limit)
         except Exception as exc:  # the ledger's store (Redis) is down
             raise ServiceUnavailableError("The job store is unreachable; explanations cannot be queued now.") from exc
+        if stored is None:
+            retry = self.settings.queue_retry_after_s
+            raise BusyError(
+                f"{limit} explanation jobs are queued or running, this service's limit; retry in {retry} s.",
+                code="queue_full",
+                retry_after_s=retry,
+            )
+        record = stored
         if not created and record.status != JobStatus.failed:
             return record
         if not created:  # a failed job asked for again: try once more from scratch

@@ -59,8 +59,10 @@ class JobRecord(BaseModel):
 class JobLedger:
     """Interface shared by the SQLite (embedded) and Redis (distributed) ledgers."""
 
-    def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
-        """Store ``record`` unless a job with its id exists; return the stored one and whether it is new."""
+    def create(self, record: JobRecord, *, limit: int | None = None) -> tuple[JobRecord | None, bool]:
+        """Store ``record`` unless a job with its id exists; return the stored one and whether it is new.
+        With ``limit``, a new job is refused (``None, False``) while ``limit`` jobs are unfinished; the
+        count and the insert are one atomic step, so concurrent requests never overshoot it."""
         raise NotImplementedError
 
     def get(self, job_id: str) -> JobRecord | None:
@@ -104,6 +106,7 @@ class SqliteJobLedger(JobLedger):
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, doc TEXT NOT NULL)"
             )
+            conn.execute("CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status)")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS finished (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL)"
             )
@@ -115,15 +118,30 @@ class SqliteJobLedger(JobLedger):
             self._local.conn = conn
         return conn
 
-    def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
+    def create(self, record: JobRecord, *, limit: int | None = None) -> tuple[JobRecord | None, bool]:
         conn = self._conn()
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO jobs (id, status, doc) VALUES (?, ?, ?)",
-            (record.id, record.status.value, record.model_dump_json()),
-        )
-        if cur.rowcount == 1:
-            return record, True
-        return self.require(record.id), False
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT doc FROM jobs WHERE id = ?", (record.id,)).fetchone()
+            unfinished = "SELECT COUNT(*) FROM jobs WHERE status IN (?, ?)"
+            if row is not None:
+                stored, created = JobRecord.model_validate_json(row[0]), False
+            elif (
+                limit is not None
+                and conn.execute(unfinished, tuple(s.value for s in UNFINISHED)).fetchone()[0] >= limit
+            ):
+                stored, created = None, False
+            else:
+                conn.execute(
+                    "INSERT INTO jobs (id, status, doc) VALUES (?, ?, ?)",
+                    (record.id, record.status.value, record.model_dump_json()),
+                )
+                stored, created = record, True
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return stored, created
 
     def get(self, job_id: str) -> JobRecord | None:
         row = self._conn().execute("SELECT doc FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -177,6 +195,19 @@ class SqliteJobLedger(JobLedger):
         return [JobRecord.model_validate_json(r[0]) for r in rows]
 
 
+# KEYS: the job's key, the set of unfinished ids; ARGV: document, id, limit (-1: none).
+# -> {1, ""} created, {0, doc} exists, {0, ""} refused: the limit of unfinished jobs is reached
+CREATE_SCRIPT = """
+local doc = redis.call('GET', KEYS[1])
+if doc then return {0, doc} end
+local limit = tonumber(ARGV[3])
+if limit >= 0 and redis.call('SCARD', KEYS[2]) >= limit then return {0, ''} end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return {1, ''}
+"""
+
+
 class RedisJobLedger(JobLedger):
     """One JSON document per job plus a set of unfinished ids; updates are optimistic transactions."""
 
@@ -185,11 +216,19 @@ class RedisJobLedger(JobLedger):
         self.unfinished_key = prefix.rstrip(":") + "s:unfinished"
         self.finished_key = prefix.rstrip(":") + "s:finished"
 
-    def create(self, record: JobRecord) -> tuple[JobRecord, bool]:
-        if self.client.set(self.prefix + record.id, record.model_dump_json(), nx=True):
-            self.client.sadd(self.unfinished_key, record.id)
+    def create(self, record: JobRecord, *, limit: int | None = None) -> tuple[JobRecord | None, bool]:
+        created, doc = self.client.eval(
+            CREATE_SCRIPT,
+            2,
+            self.prefix + record.id,
+            self.unfinished_key,
+            record.model_dump_json(),
+            record.id,
+            -1 if limit is None else limit,
+        )
+        if created == 1:
             return record, True
-        return self.require(record.id), False
+        return (JobRecord.model_validate_json(doc) if doc else None), False
 
     def get(self, job_id: str) -> JobRecord | None:
         doc = self.client.get(self.prefix + job_id)

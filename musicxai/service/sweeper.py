@@ -3,7 +3,8 @@
 A running job whose heartbeat stopped (its worker was killed, its host went away) is sent again,
 or failed once it has used its attempts; a queued job that no worker started for a long time (its
 message was dropped, e.g. by a Redis restart without persistence) is sent again. Sending twice is
-safe: the task is idempotent.
+safe: the task is idempotent. The same thread deletes local clips and artifacts past their TTL
+(embedded mode; Redis expires its own).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from musicxai.config import Settings
 from musicxai.errors import ServiceUnavailableError
 from musicxai.service.celery_app import enqueue_explanation
 from musicxai.service.ledger import JobLedger, JobStatus
+from musicxai.service.storage import BlobStore
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +57,10 @@ def sweep(ledger: JobLedger, celery: Celery, settings: Settings, *, now: float |
 
 
 class Sweeper:
-    """Runs :func:`sweep` every ``settings.sweep_interval_s`` in a daemon thread."""
+    """Runs :func:`sweep` and the blob store's expiry every ``settings.sweep_interval_s`` in a daemon thread."""
 
-    def __init__(self, ledger: JobLedger, celery: Celery, settings: Settings) -> None:
-        self.ledger, self.celery, self.settings = ledger, celery, settings
+    def __init__(self, ledger: JobLedger, celery: Celery, settings: Settings, blobs: BlobStore) -> None:
+        self.ledger, self.celery, self.settings, self.blobs = ledger, celery, settings, blobs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="job-sweeper", daemon=True)
 
@@ -73,5 +75,8 @@ class Sweeper:
         while not self._stop.wait(self.settings.sweep_interval_s):
             try:
                 sweep(self.ledger, self.celery, self.settings)
+                removed = self.blobs.expire()
+                if removed:
+                    log.info("sweeper: %d expired clips and artifacts deleted", removed)
             except Exception:  # a sweep must never kill the thread; the next one retries
                 log.exception("sweeper: sweep failed")

@@ -130,6 +130,30 @@ def test_recorded_speech_is_said_not_to_be_music_above_the_probabilities(page):
     assert box["y"] < bars["y"]
 
 
+def test_a_busy_service_is_said_with_a_countdown_and_the_request_retried(page, tmp_path):
+    answered = []
+    busy = {"type": "about:blank", "title": "Busy", "status": 503, "code": "predictions_busy",
+            "detail": "8 predictions are in progress, this process's limit; retry in 2 s."}  # fmt: skip
+
+    def busy_once(route):
+        answered.append(route.request.url)
+        if len(answered) == 1:  # the bound itself is the app tests' subject; here: what the page does with it
+            route.fulfill(status=503, headers={"Retry-After": "2"}, json=busy)
+        else:
+            route.continue_()
+
+    page.route("**/v1/predictions*", busy_once)
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(wav_bytes(6.0, seed=4))
+    page.set_input_files("#file-input", str(clip))
+    page.click("#predict-button")
+    page.wait_for_selector("#busy:not([hidden])")
+    assert "Retrying in 2 s" in page.inner_text("#busy") and "in progress" in page.inner_text("#busy")
+    page.wait_for_selector("#bars li:nth-child(10)")
+    assert page.locator("#busy").is_hidden() and page.locator("#error").is_hidden()
+    assert len(answered) == 2
+
+
 def test_text_file_shows_the_415_problem_inline(page, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not music at all\n" * 50)

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import urls
 from app.api.deps import DataPlaneDep, MetricsDep
-from app.api.openapi import request_body
+from app.api.openapi import form_fields, media, problems, request_body
 from app.schemas import Job
 from musicxai.errors import ParameterError, validated
 from musicxai.explain.methods import Method
@@ -39,9 +39,9 @@ class ExplanationRequest(ExplanationParams):
 class ExplanationUpload(ExplanationParams):
     """multipart/form-data: the clip itself, with the same parameters as form fields."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=form_fields)
 
-    file: bytes = Field(description="audio clip: WAV, FLAC, OGG, MP3, M4A")
+    file: bytes = Field(min_length=1, description="audio clip: WAV, FLAC, OGG, MP3, M4A")
     model: str | None = Field(None, description="bundle name; default: the service's default")
 
     @field_validator("genres", mode="before")
@@ -78,6 +78,7 @@ async def _read_request(request: Request) -> ExplanationRequest | ExplanationUpl
     status_code=202,
     response_model=Job,
     summary="Queue an explanation job (idempotent: the same request returns the same job)",
+    responses=problems(404, 408, 413, 415, 422, 503, 507),
     openapi_extra=request_body(
         {"application/json": ExplanationRequest, "multipart/form-data": ExplanationUpload}, example=EXAMPLE
     ),
@@ -96,7 +97,12 @@ async def create_explanation(request: Request, dataplane: DataPlaneDep, metrics:
     )
 
 
-@router.get("/{job_id}", response_model=Job, summary="Status, progress, result and artifact links of a job")
+@router.get(
+    "/{job_id}",
+    response_model=Job,
+    summary="Status, progress, result and artifact links of a job",
+    responses=problems(404, 503),
+)
 def read_explanation(job_id: str, dataplane: DataPlaneDep) -> Job:
     return Job.of(dataplane.job(job_id))
 
@@ -106,6 +112,7 @@ def read_explanation(job_id: str, dataplane: DataPlaneDep) -> Job:
     summary="An artifact of a finished job: heatmap.png, audio.wav, complement.wav, attributions.json, "
     "faithfulness.png; and preview.png as soon as the status document has a preview",
     response_class=Response,
+    responses=media(*MEDIA_TYPES.values()) | {304: {"description": "Not Modified"}} | problems(404, 503),
 )
 def read_artifact(job_id: str, name: str, dataplane: DataPlaneDep, request: Request) -> Response:
     data = dataplane.artifact(job_id, name)

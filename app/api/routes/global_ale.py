@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.api import urls
 from app.api.deps import DataPlaneDep
+from app.api.openapi import media, problems
 from app.schemas import AleGallery
 from musicxai.model.bundle import ALE_FILE
 
@@ -16,7 +17,12 @@ MEDIA = {"png": "image/png", "json": "application/json"}
 ModelQuery = Annotated[str | None, Query(description="bundle name; default: the service's default")]
 
 
-@router.get("", response_model=AleGallery, summary="Descriptors with ALE plots for a bundle, with units and links")
+@router.get(
+    "",
+    response_model=AleGallery,
+    summary="Descriptors with ALE plots for a bundle, with units and links",
+    responses=problems(404),
+)
 def list_ale(dataplane: DataPlaneDep, model: ModelQuery = None) -> AleGallery:
     name, index = dataplane.ale_index(model)
     return AleGallery.of(name, index, asked=model)
@@ -26,6 +32,7 @@ def list_ale(dataplane: DataPlaneDep, model: ModelQuery = None) -> AleGallery:
     "/{filename}",
     summary="One descriptor's ALE plot (.png) or curves (.json: bin edges, values per genre, counts)",
     response_class=Response,
+    responses=media(*MEDIA.values()) | {304: {"description": "Not Modified"}} | problems(404),
 )
 def read_ale(filename: str, dataplane: DataPlaneDep, request: Request, model: ModelQuery = None) -> Response:
     data, version = dataplane.ale_file(model, filename)

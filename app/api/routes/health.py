@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.api.deps import DataPlaneDep, MetricsDep
+from app.api.openapi import media, problems
 from app.problems import problem
 
 router = APIRouter(tags=["operations"])
@@ -16,7 +17,11 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Model loaded and job queue reachable (predictions work without the queue)")
+@router.get(
+    "/readyz",
+    summary="Model loaded and job queue reachable (predictions work without the queue)",
+    responses=problems(503),
+)
 def readyz(dataplane: DataPlaneDep):
     checks = dataplane.readiness()
     if all(checks.values()):
@@ -25,7 +30,12 @@ def readyz(dataplane: DataPlaneDep):
     return problem(503, f"not ready: {failing}", title="Service unavailable", checks=checks)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses=media(CONTENT_TYPE_LATEST.split(";")[0]),
+)
 def metrics(dataplane: DataPlaneDep, metrics: MetricsDep) -> Response:
     figures = dataplane.job_figures()
     if figures is not None:  # else the ledger's store is down: serve what this process knows

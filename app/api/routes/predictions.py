@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import DataPlaneDep, MetricsDep
+from app.api.openapi import problems
 from app.schemas import JobRef, PredictionResponse
 from musicxai.errors import choice
 from musicxai.explain.methods import Method
@@ -22,12 +23,14 @@ router = APIRouter(prefix="/v1/predictions", tags=["predictions"])
     "",
     response_model=PredictionResponse,
     summary="Classify a clip now; optionally queue explanations",
-    responses={413: {"description": "too large"}, 415: {"description": "not audio"}, 422: {"description": "bad"}},
+    responses=problems(404, 408, 413, 415, 422, 503, 507),
 )
 async def create_prediction(
     dataplane: DataPlaneDep,
     metrics: MetricsDep,
-    file: Annotated[UploadFile, File(description="audio clip: WAV, FLAC, OGG, MP3, M4A")],
+    file: Annotated[
+        UploadFile, File(description="audio clip: WAV, FLAC, OGG, MP3, M4A", json_schema_extra={"minLength": 1})
+    ],
     explain: Annotated[str | None, Query(description="comma-separated methods to queue: lime,shap")] = None,
     model: Annotated[str | None, Query(description="bundle name; default: the service's default")] = None,
     segmentation: Annotated[SegmentationKind | None, Query(description="segmentation for the queued jobs")] = None,

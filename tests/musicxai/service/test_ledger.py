@@ -1,12 +1,28 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from musicxai.errors import NotFoundError
-from musicxai.service.ledger import JobRecord, JobStatus, SqliteJobLedger
+from musicxai.service.ledger import JobRecord, JobStatus, RedisJobLedger, SqliteJobLedger
+from tests.integration.conftest import RedisServer
 
 
-@pytest.fixture
-def ledger(tmp_path):
-    return SqliteJobLedger(tmp_path / "jobs.sqlite")
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def ledger(request, tmp_path):
+    if request.param == "sqlite":
+        return SqliteJobLedger(tmp_path / "jobs.sqlite")
+    import redis
+
+    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+    client.flushdb()
+    return RedisJobLedger(client)
 
 
 def record(job_id: str, method: str = "lime") -> JobRecord:
@@ -32,3 +48,20 @@ def test_finished_job_figures_are_handed_out_once_in_order(ledger):
     assert [f["n"] for f in ledger.drain_finished(limit=3)] == [0, 1, 2]
     assert [f["n"] for f in ledger.drain_finished()] == [3, 4]
     assert ledger.drain_finished() == []
+
+
+def test_a_limit_refuses_new_jobs_while_that_many_are_unfinished_but_finds_known_ones(ledger):
+    assert ledger.create(record("a"), limit=2)[1]
+    assert ledger.create(record("b"), limit=2)[1]
+    assert ledger.create(record("c"), limit=2) == (None, False)
+    known, created = ledger.create(record("a"), limit=2)
+    assert known.id == "a" and not created
+    ledger.update("a", status=JobStatus.succeeded)
+    assert ledger.create(record("c"), limit=2)[1]
+
+
+def test_concurrent_creates_never_pass_the_limit(ledger):
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: ledger.create(record(f"job{i}"), limit=5), range(40)))
+    assert sum(created for _, created in results) == 5
+    assert len(ledger.unfinished()) == 5
