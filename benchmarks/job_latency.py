@@ -17,42 +17,20 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import get_args
 
 import httpx
+from stack import ROOT, running_stack
 
 from musicxai.config import RUNTIME, Runtime
 from musicxai.explain.params import ExplanationParams
 
-ROOT = Path(__file__).resolve().parents[1]
 POLL_S = 0.01
 STAGES = ("decode", "segmentation", "explain", "faithfulness", "render", "store")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except (httpx.HTTPError, OSError):
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"{what} did not come up within {timeout:.0f} s")
 
 
 def run_job(client: httpx.Client, clip: Path, fields: dict[str, str], timeout: float) -> dict:
@@ -108,10 +86,8 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="job-latency-"))
-    redis_port, api_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MUSICXAI_")}
     env.update(
-        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         MUSICXAI_MODELS_DIR=str(args.models_dir),
         MUSICXAI_DEFAULT_MODEL=args.model,
         MUSICXAI_DATA_DIR=str(workdir),
@@ -123,71 +99,39 @@ def main() -> None:
         PYTHONUNBUFFERED="1",
         TF_CPP_MIN_LOG_LEVEL="3",
     )
-    processes: list[subprocess.Popen] = []
-
-    def spawn(name: str, command: list[str], extra_env: dict[str, str] | None = None) -> None:
-        log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - open for the process's life
-        processes.append(
-            subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env={**env, **(extra_env or {})},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-
-    report: dict = {}
+    started = time.perf_counter()
     try:
-        redis_lib = Path(args.redis_server).resolve().parent / "lib"  # a carried binary brings its libraries
-        spawn(
-            "redis",
-            [args.redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            {"LD_LIBRARY_PATH": str(redis_lib)} if redis_lib.is_dir() else None,
-        )
-        spawn("worker", [sys.executable, "-m", "cli.main", "worker", "--hostname", "bench@%h"])
-        spawn("api", [sys.executable, "-m", "cli.main", "serve", "--port", str(api_port), "--no-worker"])
-        started = time.perf_counter()
-        with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=60) as client:
-            wait_for(lambda: client.get("/readyz").status_code == 200, 300, "the API")
+        with (
+            running_stack(env, workdir, redis=True, redis_server=args.redis_server) as base,
+            httpx.Client(base_url=base, timeout=60) as client,
+        ):
             asked = {"games": args.games, "num_samples": args.num_samples}
             fields = {"method": args.method, "segmentation": args.segmentation}
             fields |= {name: str(value) for name, value in asked.items() if value is not None}
             first = run_job(client, args.clips[0], fields, args.timeout)
             ready_s = time.perf_counter() - started
             jobs = [run_job(client, clip, fields, args.timeout) for clip in args.clips[1:]]
-        params = ExplanationParams(**fields)
-        client_s = [job["client_s"] for job in jobs] or [first["client_s"]]
-        report = {
-            "model": args.model,
-            "method": args.method,
-            "segmentation": args.segmentation,
-            "games": params.games.value,
-            "num_samples": params.samples,
-            "backend": first["backend"],
-            "device": first["device"],
-            "batch_size": int(args.batch_size),
-            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
-            "stack_ready_s": round(ready_s, 2),
-            "first_job": first,
-            "jobs": jobs,
-            "median_client_s": round(statistics.median(client_s), 4),
-            "max_client_s": round(max(client_s), 4),
-        }
     finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        if not report:
-            for log in sorted(workdir.glob("*.log")):
-                print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}", file=sys.stderr)
         shutil.rmtree(workdir, ignore_errors=True)
+    params = ExplanationParams(**fields)
+    client_s = [job["client_s"] for job in jobs] or [first["client_s"]]
+    report = {
+        "model": args.model,
+        "method": args.method,
+        "segmentation": args.segmentation,
+        "games": params.games.value,
+        "num_samples": params.samples,
+        "backend": first["backend"],
+        "runtime": first["runtime"],
+        "device": first["device"],
+        "batch_size": int(args.batch_size),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "stack_ready_s": round(ready_s, 2),
+        "first_job": first,
+        "jobs": jobs,
+        "median_client_s": round(statistics.median(client_s), 4),
+        "max_client_s": round(max(client_s), 4),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(markdown(report))
@@ -197,7 +141,8 @@ def markdown(report: dict) -> str:
     lines = [
         f"{report['method'].upper()} on `{report['segmentation']}`, {report.get('games', 'clip')} games, "
         f"{report['num_samples']} samples per game, model "
-        f"`{report['model']}`, backend {report['backend']} on {report['device']}, {report['machine']}; "
+        f"`{report['model']}`, backend {report['backend']} ({report['runtime']}) on {report['device']}, "
+        f"{report['machine']}; "
         f"stack up and first job done in {report['stack_ready_s']} s (first job {report['first_job']['client_s']} s).",
         "",
         "| clip | POST → preview (s) | POST → succeeded (s) | ledger created → succeeded (s) | decode | segmentation "

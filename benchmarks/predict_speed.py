@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from job_latency import ROOT, free_port, wait_for
+from stack import ROOT, free_port, wait_for
 
 from musicxai.audio.decode import load_audio
 from musicxai.config import RunnerOptions
