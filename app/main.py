@@ -1,7 +1,8 @@
 """The app factory: ``create_app(settings)`` builds the service; the lifespan loads what it needs.
 
 The default model is loaded and compiled before the first request; the job ledger, blob store and
-Celery client are opened once; a sweeper thread re-queues jobs whose worker vanished.
+Celery client are opened once; a sweeper thread re-queues jobs whose worker vanished. With API keys
+in the settings every ``/v1`` call needs one.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from app.admission import AdmissionMiddleware
 from app.api.openapi import install_request_schemas
 from app.api.routes import explanations, global_ale, health, models, predictions
 from app.body_limit import BodyLimitMiddleware
+from app.keys import PREFIX as KEYS_PREFIX
+from app.keys import ApiKeyMiddleware
 from app.metrics import ApiMetrics, LatencyMiddleware
 from app.problems import install_problem_handlers
 from app.schemas import Problem
 from musicxai.config import Settings
+from musicxai.service.access import RateLimits
 from musicxai.service.dataplane import DataPlane
 from musicxai.service.sweeper import Sweeper
 
@@ -56,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     for router in (predictions.router, explanations.router, global_ale.router, models.router, health.router):
         app.include_router(router)
-    install_request_schemas(app, (*explanations.REQUEST_MODELS, Problem))
+    keys = settings.api_key_set()
+    install_request_schemas(app, (*explanations.REQUEST_MODELS, Problem), keys_prefix=KEYS_PREFIX if keys else None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -71,6 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         retry_after_s=settings.prediction_retry_after_s,
         metrics=app.state.metrics,
     )
+    if keys:  # outside the admission bound: a request without a key never takes a prediction slot
+        limits = RateLimits(
+            requests=settings.rate_limit, uploads=settings.upload_rate_limit, storage_uri=settings.redis_url
+        )
+        app.add_middleware(ApiKeyMiddleware, keys=keys, limits=limits, metrics=app.state.metrics)
     app.add_middleware(LatencyMiddleware, metrics=app.state.metrics)
     app.add_middleware(
         BodyLimitMiddleware,

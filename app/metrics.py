@@ -29,9 +29,13 @@ class ApiMetrics:
         )
         self.rejected = Counter(
             "musicxai_rejected_total",
-            "Requests answered 503 + Retry-After because a bound was reached (predictions_busy, queue_full)",
+            "Requests refused at a bound (503 predictions_busy, queue_full; 429 rate_limited, key_queue_full) "
+            "or without a valid key (401 missing_key, invalid_key)",
             ["route", "reason"],
             registry=self.registry,
+        )
+        self.key_requests = Counter(
+            "musicxai_key_requests_total", "/v1 requests admitted, by API key name", ["key"], registry=self.registry
         )
         self.jobs_created = Counter(
             "musicxai_explanation_jobs_total", "Explanation jobs requested", ["method"], registry=self.registry

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.api.openapi import PROBLEM_JSON
-from musicxai.errors import BusyError, MusicXAIError, describe_validation_error
+from musicxai.errors import BusyError, MusicXAIError, RateLimitedError, describe_validation_error
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def error_problem(exc: MusicXAIError, *, instance: str, headers: dict[str, str] 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(MusicXAIError)
     async def _domain(request: Request, exc: MusicXAIError) -> JSONResponse:
-        if isinstance(exc, BusyError):
+        if isinstance(exc, BusyError | RateLimitedError):
             route = getattr(request.scope.get("route"), "path", request.url.path)
             request.app.state.metrics.rejected.labels(route, exc.code).inc()
         elif exc.status >= 500:

@@ -113,7 +113,7 @@ class Job(BaseModel):
 
     @classmethod
     def of(cls, record: JobRecord) -> Job:
-        fields = {name: value for name, value in record if name not in {"clip", "heartbeat", "task_id"}}
+        fields = {name: value for name, value in record if name not in {"clip", "owner", "heartbeat", "task_id"}}
         return cls(**fields, links=urls.job_links(record))
 
 

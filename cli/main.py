@@ -1,4 +1,5 @@
-"""``musicxai <command>``: corpus, train, evaluate, ale, realset, detector, import-pretrained, serve, worker, explain.
+"""``musicxai <command>``: corpus, train, evaluate, ale, realset, detector, import-pretrained, serve, worker, explain,
+api-key.
 
 Each command imports its package lazily, so ``musicxai --help`` starts instantly and a command
 never pays for TensorFlow unless it needs the model.
@@ -134,6 +135,16 @@ def _add_explain(sub) -> None:
     p.set_defaults(func=_explain)
 
 
+def _api_key(args: argparse.Namespace) -> None:
+    from musicxai.service.access import KEY_NAME, hash_key, new_key
+
+    if not KEY_NAME.match(args.name):
+        raise SystemExit(f"musicxai api-key: {args.name!r}: use 1-64 letters, digits, _ or -")
+    key = new_key()
+    print(f"key (give it to the client; the service never stores it): {key}")
+    print(f"entry for MUSICXAI_API_KEYS (comma-separate several):   {args.name}:{hash_key(key)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="musicxai", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--log-level", default="INFO", help="logging level (default INFO)")
@@ -157,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=None)
     p.add_argument("--hostname", default=None)
     p.set_defaults(func=_worker)
+
+    p = sub.add_parser("api-key", help="make an API key: the key for a client, its hash for the settings")
+    p.add_argument("name", help="who holds it: owns its jobs, names it in metrics and errors")
+    p.set_defaults(func=_api_key)
 
     _add_explain(sub)
     return parser

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from musicxai.audio.quality import QualityLimits
+    from musicxai.service.access import ApiKeys
 
 Backend = Literal["tensorflow", "jax"]
 Runtime = Literal["onnxruntime", "keras"]  # on the TensorFlow backend: what executes model.keras
@@ -30,6 +31,9 @@ ENGINE_MAX_BATCH_WINDOWS = 1024  # perturbed windows held before a model step (6
 ENGINE_CACHE_SIZE = 4  # explanation engines a worker keeps (each holds a clip's evaluated windows)
 MAX_INFLIGHT_PREDICTIONS = 8  # on 2 cores a prediction takes ~0.5 s: 8 in flight answer within ~4 s
 MAX_QUEUED_JOBS = 100  # ~8 minutes of page-default jobs for one CPU worker
+MAX_QUEUED_JOBS_PER_KEY = 10  # with keys on: one client can hold a tenth of the queue
+RATE_LIMIT = "600/minute"  # per key, every /v1 call: the page polls a job twice a second
+UPLOAD_RATE_LIMIT = "30/minute"  # per key, on top, for calls that send a clip (~0.6 s of CPU each here)
 MIN_DURATION_S = 1.0  # shorter than one second is too little for a 3 s-window classifier to say anything
 MAX_DURATION_S = 60.0
 SAMPLE_RATE_RANGE = (2000, 768000)  # Hz: below, nothing above 1 kHz is there to hear; above, no real recorder
@@ -96,6 +100,16 @@ class Settings(BaseSettings):
         MAX_QUEUED_JOBS, ge=1, description="explanation jobs queued or running; a new one past this gets 503"
     )
     queue_retry_after_s: int = Field(15, ge=1, description="Retry-After of a job refused because the queue is full")
+    api_keys: str = Field(
+        "",
+        description="NAME:SHA256 of each accepted bearer key, comma-separated (`musicxai api-key NAME` makes one); "
+        "empty: no key needed",
+    )
+    rate_limit: str = Field(RATE_LIMIT, description="with keys: requests per key, in `limits` notation")
+    upload_rate_limit: str = Field(UPLOAD_RATE_LIMIT, description="with keys: clip uploads per key, on top")
+    max_queued_jobs_per_key: int = Field(
+        MAX_QUEUED_JOBS_PER_KEY, ge=1, description="with keys: unfinished jobs per key; a new one past it gets 429"
+    )
     blob_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="lifetime of uploaded clips and artifacts")
     max_store_bytes: int = Field(
         10 * 1024**3, gt=0, description="embedded mode: size cap of the local clip and artifact folder"
@@ -117,6 +131,27 @@ class Settings(BaseSettings):
     model_threads: int = Field(MODEL_THREADS, ge=0, description="ONNX Runtime threads per model; 0: per core")
     engine_max_batch_windows: int = Field(ENGINE_MAX_BATCH_WINDOWS, ge=1)
     engine_cache_size: int = Field(ENGINE_CACHE_SIZE, ge=1, description="engines a worker keeps between jobs")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_parse(cls, value: str) -> str:
+        from musicxai.service.access import ApiKeys
+
+        ApiKeys.parse(value)
+        return value
+
+    @field_validator("rate_limit", "upload_rate_limit")
+    @classmethod
+    def _limit_parses(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)
+        return value
+
+    def api_key_set(self) -> ApiKeys:
+        from musicxai.service.access import ApiKeys
+
+        return ApiKeys.parse(self.api_keys)
 
     def decode_limits(self) -> dict[str, float | int]:
         """The keyword arguments of :func:`musicxai.audio.sandbox.decode_isolated` that these settings fix."""

@@ -23,14 +23,16 @@ class MusicXAIError(Exception):
     title: str = "Internal error"
     code: str | None = None  # a machine-readable reason, where a client may act on it (problem member "code")
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, code: str | None = None, retry_after_s: int | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.code = code or self.code
+        self.retry_after_s = retry_after_s
 
     @property
     def headers(self) -> dict[str, str]:
         """HTTP headers the problem response carries (``Retry-After`` where waiting helps)."""
-        return {}
+        return {} if self.retry_after_s is None else {"Retry-After": str(self.retry_after_s)}
 
 
 class AudioError(MusicXAIError):
@@ -98,14 +100,24 @@ class BusyError(ServiceUnavailableError):
 
     title = "Busy"
 
-    def __init__(self, detail: str, *, code: str, retry_after_s: int) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.retry_after_s = retry_after_s
+
+class UnauthorizedError(MusicXAIError):
+    """No bearer key, or one this service does not know, where keys are required."""
+
+    status = 401
+    title = "Unauthorized"
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_s)}
+        invalid = ', error="invalid_token"' if self.code == "invalid_key" else ""
+        return {"WWW-Authenticate": f'Bearer realm="musicxai"{invalid}'}
+
+
+class RateLimitedError(MusicXAIError):
+    """One key's share is used up (requests per period, or jobs in the queue) for ``retry_after_s``."""
+
+    status = 429
+    title = "Too many requests"
 
 
 def describe_validation_error(errors: Iterable[Mapping[str, Any]], *, whole: str = "parameters") -> str:

@@ -60,7 +60,7 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
     log.info("job %s: attempt %d (task %s)", job_id, attempts, task_id)
     started = time.time()
     try:
-        data = state.blobs.get(clip_key(record.clip))
+        data = state.blobs.get(clip_key(record.clip, record.owner))
         if data is None:
             raise MusicXAIError("The uploaded clip is no longer stored (expired); upload it again.")
         classifier = state.registry.get(record.model)

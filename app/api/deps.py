@@ -1,4 +1,5 @@
-"""Named dependencies for the routes: the data plane and the metrics, both set up by the app."""
+"""Named dependencies for the routes: the data plane and the metrics, both set up by the app, and
+the owner of the request (the API key's name that admitted it, ``None`` when keys are off)."""
 
 from __future__ import annotations
 
@@ -18,5 +19,10 @@ def get_metrics(request: Request) -> ApiMetrics:
     return request.app.state.metrics
 
 
+def get_owner(request: Request) -> str | None:
+    return getattr(request.state, "api_key", None)
+
+
 DataPlaneDep = Annotated[DataPlane, Depends(get_dataplane)]
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
+OwnerDep = Annotated[str | None, Depends(get_owner)]

@@ -3,7 +3,8 @@
 Request bodies a route reads itself (one operation taking JSON or multipart) still get their schemas
 from pydantic models: each model's JSON schema, and the enums it refers to, go into the document's
 components. Every error status an operation can return is declared with the problem schema
-(:func:`problems`), 503s with their ``Retry-After`` header."""
+(:func:`problems`), 429s and 503s with their ``Retry-After`` header. With API keys on, every ``/v1``
+operation declares the bearer scheme and its 401 and 429 answers."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ REF = "#/components/schemas/{model}"
 PROBLEM_JSON = "application/problem+json"
 BINARY = {"type": "string", "format": "binary"}
 RETRY_AFTER = {"description": "seconds after which the same request may succeed", "schema": {"type": "integer"}}
+WWW_AUTHENTICATE = {"description": "the scheme to use: Bearer", "schema": {"type": "string"}}
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "an API key made by `musicxai api-key NAME`, where the service is configured with keys",
+}
 
 
 def problems(*statuses: int) -> dict[int | str, dict]:
@@ -28,8 +35,10 @@ def problems(*statuses: int) -> dict[int | str, dict]:
             "description": HTTPStatus(status).phrase,
             "content": {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}},
         }
-        if status == 503:
+        if status in (429, 503):
             entry["headers"] = {"Retry-After": RETRY_AFTER}
+        elif status == 401:
+            entry["headers"] = {"WWW-Authenticate": WWW_AUTHENTICATE}
         out[status] = entry
     return out
 
@@ -63,8 +72,18 @@ def request_body(content: dict[str, type[BaseModel]], *, example: dict | None = 
     return {"requestBody": {"required": True, "content": body}}
 
 
-def install_request_schemas(app: FastAPI, models: Iterable[type[BaseModel]]) -> None:
-    """Make ``app.openapi()`` carry these models' schemas (generated once, on first request)."""
+def _require_keys(spec: dict, prefix: str) -> None:
+    spec["components"]["securitySchemes"] = {"apiKey": BEARER}
+    for path, operations in spec["paths"].items():
+        if path == prefix or path.startswith(prefix + "/"):
+            for operation in operations.values():
+                operation["security"] = [{"apiKey": []}]
+                operation["responses"].update(problems(401, 429))
+
+
+def install_request_schemas(app: FastAPI, models: Iterable[type[BaseModel]], *, keys_prefix: str | None = None) -> None:
+    """Make ``app.openapi()`` carry these models' schemas (generated once, on first request), and
+    with ``keys_prefix`` the bearer key that operations under it need."""
 
     def openapi() -> dict:
         if app.openapi_schema is None:
@@ -74,6 +93,8 @@ def install_request_schemas(app: FastAPI, models: Iterable[type[BaseModel]]) -> 
                 schema = model.model_json_schema(ref_template=REF)
                 schemas.update(schema.pop("$defs", {}))
                 schemas[model.__name__] = schema
+            if keys_prefix is not None:
+                _require_keys(spec, keys_prefix)
             app.openapi_schema = spec
         return app.openapi_schema
 

@@ -2,7 +2,11 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { file: null, objectUrl: null, prediction: null, limits: null, models: [], model: null };
+const KEY_STORAGE = "musicxai-key";  // kept for this tab only: closing it forgets the key
+const state = {
+  file: null, objectUrl: null, prediction: null, limits: null, models: [], model: null,
+  key: sessionStorage.getItem(KEY_STORAGE), keyPrompt: null,
+};
 
 function showError(problem) {
   const box = $("error");
@@ -17,7 +21,41 @@ function showError(problem) {
 
 function clearError() { $("error").hidden = true; }
 
-const BUSY_RETRIES = 10;  // a 503 with Retry-After: the service is at its bound, the request can succeed later
+const BUSY_RETRIES = 10;  // a 503 or 429 with Retry-After: a bound is reached, the request can succeed later
+
+function withKey(options = {}) {
+  if (!state.key) return options;
+  return { ...options, headers: { ...(options.headers || {}), authorization: `Bearer ${state.key}` } };
+}
+
+// A 401: this service needs an API key (or another one). Ask once, however many requests met it.
+function askForKey(problem) {
+  state.keyPrompt ??= new Promise((resolve) => {
+    const form = $("key-form");
+    $("key-message").textContent = problem.detail || "";
+    form.hidden = false;
+    $("key-input").focus();
+    form.onsubmit = (event) => {
+      event.preventDefault();
+      state.key = $("key-input").value.trim();
+      sessionStorage.setItem(KEY_STORAGE, state.key);
+      form.hidden = true;
+      state.keyPrompt = null;
+      resolve();
+    };
+  });
+  return state.keyPrompt;
+}
+
+// Images and audio come from the API too: with a key they are fetched with it and shown from memory.
+async function showMedia(element, url) {
+  if (!state.key) { element.src = url; return; }
+  const response = await fetch(url, withKey()).catch(() => null);
+  if (!response || !response.ok) return;  // the element stays empty, its alt text says what it was
+  if (element.dataset.objectUrl) URL.revokeObjectURL(element.dataset.objectUrl);
+  element.dataset.objectUrl = URL.createObjectURL(await response.blob());
+  element.src = element.dataset.objectUrl;
+}
 
 async function waitWhileBusy(seconds, problem) {
   const box = $("busy");
@@ -33,12 +71,17 @@ async function api(path, options = {}) {
   let response;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      response = await fetch(path, options);
+      response = await fetch(path, withKey(options));
     } catch (err) {
       throw { title: "The service could not be reached", detail: String(err) };
     }
+    if (response.status === 401) {
+      await askForKey(await response.json().catch(() => ({})));
+      continue;
+    }
     const retryAfter = Number(response.headers.get("retry-after"));
-    if (response.status !== 503 || !(retryAfter > 0) || attempt === BUSY_RETRIES) break;
+    const later = response.status === 503 || response.status === 429;
+    if (!later || !(retryAfter > 0) || attempt >= BUSY_RETRIES) break;
     await waitWhileBusy(Math.ceil(retryAfter), await response.json().catch(() => ({})));
   }
   const type = response.headers.get("content-type") || "";
@@ -230,7 +273,7 @@ function hz(value) { return value >= 1000 ? `${(value / 1000).toFixed(1)} kHz` :
 
 function renderPreview(job) {
   const p = job.preview;
-  $("preview-heatmap").src = job.links.preview_heatmap;
+  showMedia($("preview-heatmap"), job.links.preview_heatmap);
   $("preview-heatmap").alt = `Preview for ${p.genre}: how much its probability drops when each ${p.segment_seconds} s ` +
     `slice of the clip is left out.`;
   $("preview-caption").textContent = `Preview, while the ${job.method.toUpperCase()} explanation runs: how much ` +
@@ -242,12 +285,12 @@ function renderPreview(job) {
 async function renderResult(job) {
   const result = job.result;
   const genre = result.explained_genres[0];
-  $("heatmap").src = job.links.heatmap;
+  showMedia($("heatmap"), job.links.heatmap);
   $("heatmap").alt = `Attribution heatmap for ${genre} over the clip's mel spectrogram (${result.method.toUpperCase()}, ` +
     `${result.segments.length} segments).`;
   $("play-original").src = state.objectUrl;
-  $("play-evidence").src = job.links.audio;
-  $("play-complement").src = job.links.complement_audio;
+  showMedia($("play-evidence"), job.links.audio);
+  showMedia($("play-complement"), job.links.complement_audio);
   const weights = result.weights[genre];
   const order = weights.map((w, i) => [w, i]).sort((a, b) => b[0] - a[0]).slice(0, 8);
   const body = $("segments").querySelector("tbody");
@@ -271,12 +314,13 @@ async function renderResult(job) {
     `(random: ${f.random_insertion_auc.toFixed(3)}). A faithful explanation makes the probability fall faster ` +
     `than random when its top segments are removed (lower deletion area) and rise faster when they are added ` +
     `(higher insertion area).`;
-  $("faithfulness-plot").src = job.links.faithfulness;
+  showMedia($("faithfulness-plot"), job.links.faithfulness);
   const games = result.games_played === 1 ? "one game over the whole clip" : `${result.games_played} window games`;
   $("cost").textContent = `${result.method.toUpperCase()} from ${games}, ${result.samples_per_game} samples each: ` +
     `${result.engine.windows_evaluated} model windows evaluated in ${result.timings_s.explain.toFixed(1)} s.`;
   $("result").hidden = false;
 }
+
 
 async function loadAle() {
   try {
@@ -286,8 +330,8 @@ async function loadAle() {
     for (const d of index.descriptors) {
       const figure = document.createElement("figure");
       const img = document.createElement("img");
-      img.src = d.links.png;
       img.loading = "lazy";
+      showMedia(img, d.links.png);
       img.alt = `ALE curves of ten genres against ${d.label} (${d.unit})`;
       const caption = document.createElement("figcaption");
       caption.textContent = `${d.label} (${d.unit})`;

@@ -69,7 +69,9 @@ class ExplanationParams(BaseModel):
         )
 
 
-def job_key(clip_sha256: str, bundle_id: str, params: ExplanationParams) -> str:
-    """Deterministic job id: the same clip, model and parameters always give the same job."""
-    digest = hashlib.sha256(f"{clip_sha256}|{bundle_id}|{params.fingerprint()}".encode()).hexdigest()
+def job_key(clip_sha256: str, bundle_id: str, params: ExplanationParams, *, owner: str | None = None) -> str:
+    """Deterministic job id: the same clip, model and parameters always give the same job, for one
+    ``owner`` (API key): two keys asking for the same explanation get two jobs."""
+    scope = "" if owner is None else f"|key:{owner}"
+    digest = hashlib.sha256(f"{clip_sha256}|{bundle_id}|{params.fingerprint()}{scope}".encode()).hexdigest()
     return digest[:32]

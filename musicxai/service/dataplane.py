@@ -2,8 +2,11 @@
 
 Uploads are stored content-addressed (sha256), so a repeated upload, a prediction and the
 explanation jobs on the same clip all share one stored copy, and job ids are derived from the clip,
-the model and the parameters (the same request gives the same job). The data plane owns the model
-registry, the job ledger, the blob store and the bundles' files; nothing above it reaches past it.
+the model and the parameters (the same request gives the same job). With API keys, every call has
+an ``owner`` (the key's name): its clips live in the key's own folder and its jobs' ids include it,
+so one key never finds, reads or queues work on another's; to another key they do not exist (404).
+The data plane owns the model registry, the job ledger, the blob store and the bundles' files;
+nothing above it reaches past it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from musicxai.errors import (
     MusicXAIError,
     NotFoundError,
     ParameterError,
+    RateLimitedError,
     ServiceUnavailableError,
     StorageFullError,
     validated,
@@ -39,7 +43,7 @@ from musicxai.model.bundle import AleIndex, read_ale_file, read_ale_index
 from musicxai.model.features import clip_log_mel
 from musicxai.model.registry import ModelRegistry
 from musicxai.service.celery_app import broker_check, create_celery, enqueue_explanation
-from musicxai.service.ledger import JobLedger, JobRecord, JobStatus, open_ledger, queue_counts
+from musicxai.service.ledger import JobLedger, JobRecord, JobStatus, Refusal, open_ledger, queue_counts
 from musicxai.service.schemas import Choice, ExplanationOptions, Limits, ModelInfo, Models, Prediction
 from musicxai.service.storage import BlobStore, artifact_key, clip_key, open_blob_store
 
@@ -78,12 +82,12 @@ class DataPlane:
         )  # fmt: skip
 
     # uploads -------------------------------------------------------------------------------
-    def store_upload(self, data: bytes) -> StoredClip:
+    def store_upload(self, data: bytes, *, owner: str | None = None) -> StoredClip:
         if not data:
             raise ParameterError("The upload is empty.")
         sniff_audio(data[:64])
         sha = hashlib.sha256(data).hexdigest()
-        key = clip_key(sha)
+        key = clip_key(sha, owner)
         try:
             if not self.blobs.exists(key):
                 self.blobs.put(key, data)
@@ -99,8 +103,8 @@ class DataPlane:
         except Exception as exc:
             raise ServiceUnavailableError("The clip and artifact store is unreachable right now.") from exc
 
-    def stored_clip(self, prediction_id: str) -> StoredClip:
-        data = self._get_blob(clip_key(prediction_id)) if len(prediction_id) == 64 else None
+    def stored_clip(self, prediction_id: str, *, owner: str | None = None) -> StoredClip:
+        data = self._get_blob(clip_key(prediction_id, owner)) if len(prediction_id) == 64 else None
         if data is None:
             raise NotFoundError(f"No stored clip for prediction {prediction_id!r} (unknown or expired).")
         return StoredClip(prediction_id, data)
@@ -113,13 +117,14 @@ class DataPlane:
         model: str | None = None,
         explain: list[Method] | None = None,
         options: dict[str, Any] | None = None,
+        owner: str | None = None,
     ) -> tuple[Prediction, list[JobRecord]]:
         """Classify now; queue one job per method in ``explain`` with the given parameter ``options``."""
         name = self.registry.resolve(model)
         methods = list(dict.fromkeys(explain or []))
         job_params = [validated(ExplanationParams, {**(options or {}), "method": m}) for m in methods]
         try:
-            clip = self.store_upload(data)
+            clip = self.store_upload(data, owner=owner)
         except (ServiceUnavailableError, StorageFullError) as exc:  # predictions still answer, jobs cannot start
             if methods:
                 raise
@@ -130,7 +135,7 @@ class DataPlane:
         S = clip_log_mel(audio.samples, classifier.features)
         warnings = assess(audio, S, classifier.features, self.settings.quality_limits(), self.registry.detector())
         prediction = classifier.classify_log_mel(S)
-        jobs = [self.create_job(clip, params, model=name) for params in job_params]
+        jobs = [self.create_job(clip, params, model=name, owner=owner) for params in job_params]
         return Prediction(
             id=clip.sha256,
             model=name,
@@ -145,7 +150,9 @@ class DataPlane:
         ), jobs
 
     # jobs -----------------------------------------------------------------------------------
-    def create_job(self, clip: StoredClip, params: ExplanationParams, *, model: str | None = None) -> JobRecord:
+    def create_job(
+        self, clip: StoredClip, params: ExplanationParams, *, model: str | None = None, owner: str | None = None
+    ) -> JobRecord:
         """Create (or find) the job for this clip, model and parameters and make sure it is queued."""
         name = self.registry.resolve(model)
         if params.samples > self.settings.max_num_samples:
@@ -155,20 +162,31 @@ class DataPlane:
         unknown = [g for g in params.genres or [] if g not in self.registry.meta(name).genres]
         if unknown:
             raise ParameterError(f"genres {unknown} are not among the model's genres")
-        job_id = job_key(clip.sha256, self.registry.bundle_id(name), params)
-        record = JobRecord(id=job_id, clip=clip.sha256, model=name, method=params.method, params=params)
-        limit = self.settings.max_queued_jobs
+        job_id = job_key(clip.sha256, self.registry.bundle_id(name), params, owner=owner)
+        record = JobRecord(id=job_id, clip=clip.sha256, model=name, owner=owner, method=params.method, params=params)
+        settings = self.settings
         try:
-            stored, created = self.ledger.create(record, limit=limit)
+            stored, created = self.ledger.create(
+                record, limit=settings.max_queued_jobs, key_limit=settings.max_queued_jobs_per_key
+            )
         except Exception as exc:  # the ledger's store (Redis) is down
             raise ServiceUnavailableError("The job store is unreachable; explanations cannot be queued now.") from exc
-        if stored is None:
-            retry = self.settings.queue_retry_after_s
+        retry = settings.queue_retry_after_s
+        if stored is Refusal.queue_full:
             raise BusyError(
-                f"{limit} explanation jobs are queued or running, this service's limit; retry in {retry} s.",
-                code="queue_full",
+                f"{settings.max_queued_jobs} explanation jobs are queued or running, this service's limit; "
+                f"retry in {retry} s.",
+                code=stored,
                 retry_after_s=retry,
             )
+        if stored is Refusal.key_queue_full:
+            raise RateLimitedError(
+                f"Key {owner!r} has {settings.max_queued_jobs_per_key} explanation jobs queued or running, "
+                f"its limit; retry in {retry} s.",
+                code=stored,
+                retry_after_s=retry,
+            )
+        assert isinstance(stored, JobRecord)
         record = stored
         if not created and record.status != JobStatus.failed:
             return record
@@ -182,19 +200,20 @@ class DataPlane:
             raise
         return record
 
-    def job(self, job_id: str) -> JobRecord:
+    def job(self, job_id: str, *, owner: str | None = None) -> JobRecord:
         try:
-            return self.ledger.require(job_id)
-        except NotFoundError:
-            raise
+            record = self.ledger.get(job_id)
         except Exception as exc:
             raise ServiceUnavailableError("The job store is unreachable right now.") from exc
+        if record is None or record.owner != owner:
+            raise NotFoundError(f"No explanation job with id {job_id!r}.")
+        return record
 
-    def artifact(self, job_id: str, name: str) -> bytes:
+    def artifact(self, job_id: str, name: str, *, owner: str | None = None) -> bytes:
         names = [*ARTIFACT_FILES.values(), PREVIEW_FILE]
         if name not in names:
             raise NotFoundError(f"No artifact {name!r}; jobs have {', '.join(names)}.")
-        record = self.job(job_id)
+        record = self.job(job_id, owner=owner)
         if name == PREVIEW_FILE and record.preview is None:
             raise NotFoundError(f"Job {job_id} has no preview yet (status: {record.status}).")
         if name != PREVIEW_FILE and record.status != JobStatus.succeeded:

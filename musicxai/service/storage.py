@@ -154,8 +154,9 @@ def open_blob_store(settings: Settings) -> BlobStore:
     return RedisBlobStore(redis_client(settings), ttl_s=settings.blob_ttl_s)
 
 
-def clip_key(sha256: str) -> str:
-    return f"clips/{sha256}"
+def clip_key(sha256: str, owner: str | None = None) -> str:
+    """Where a clip is kept: shared by content, or in the folder of the API key that uploaded it."""
+    return f"clips/{sha256}" if owner is None else f"keys/{owner}/clips/{sha256}"
 
 
 def artifact_key(job_id: str, name: str) -> str:

@@ -175,3 +175,47 @@ def test_page_is_usable_on_a_narrow_screen(browser, site):
         page.get_attribute("#file-input", "id") == "file-input" and page.locator("label[for=file-input]").count() == 1
     )
     context.close()
+
+
+KEY = "mxk_browser-test-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def keyed_site(tmp_path_factory):
+    """The same page where the service needs an API key."""
+    from musicxai.service.access import hash_key
+
+    data_dir = tmp_path_factory.mktemp("browser-keys")
+    with running_api(service_env(DEMO, data_dir, api_keys=f"visitor:{hash_key(KEY)}"), data_dir) as service:
+        yield service
+
+
+def test_a_service_with_keys_asks_for_one_once_and_sends_it_with_every_request(browser, keyed_site, tmp_path):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.goto(keyed_site.url + "/")
+    page.wait_for_selector("#key-form:not([hidden])")
+    assert "needs an API key" in page.inner_text("#key-message")
+    page.fill("#key-input", "mxk_wrong")
+    page.click("#key-form button")
+    page.wait_for_function("document.getElementById('key-message').textContent.includes('not valid')")
+    assert page.locator("#key-form").is_visible()
+    page.fill("#key-input", KEY)
+    page.click("#key-form button")
+    page.wait_for_selector("#limits:not(:empty)")
+    assert page.locator("#key-form").is_hidden() and page.locator("#error").is_hidden()
+
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(wav_bytes(6.0, seed=7))
+    page.set_input_files("#file-input", str(clip))
+    page.click("#predict-button")
+    page.wait_for_selector("#bars li:nth-child(10)")
+    page.fill("#explain-form [name=num_samples]", "50")
+    page.click("#explain-button")
+    page.wait_for_selector("#result:not([hidden])", timeout=180_000)
+    page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")  # fetched with the key
+    assert page.eval_on_selector("#play-evidence", "el => el.src").startswith("blob:")
+    page.reload()  # the key is kept for this tab
+    page.wait_for_selector("#limits:not(:empty)")
+    assert page.locator("#key-form").is_hidden()
+    context.close()

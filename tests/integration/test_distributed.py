@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from tests.conftest import assert_problem, wav_bytes
-from tests.integration.conftest import wait_for_job, wait_until
+from tests.integration.conftest import running_api, wait_for_job, wait_until
 
 FAST = {"num_samples": "120", "segmentation": "temporal"}
 
@@ -112,3 +112,44 @@ def test_models_metrics_docs_and_readiness(distributed):
         spec = client.get("/openapi.json").json()
         assert "/v1/explanations/{job_id}" in spec["paths"]
         assert json.dumps(spec).count("example") > 0
+
+
+def test_with_keys_two_api_processes_share_each_keys_budget_and_keep_keys_apart(distributed, tmp_path):
+    from musicxai.service.access import hash_key
+
+    names = ("alice", "bob", "carol")
+    keys = {name: f"mxk_{name}-e2e-0123456789abcdef" for name in names}
+    auth = {name: {"authorization": f"Bearer {key}"} for name, key in keys.items()}
+    entries = ",".join(f"{name}:{hash_key(key)}" for name, key in keys.items())
+    env = distributed.env | {"MUSICXAI_API_KEYS": entries, "MUSICXAI_RATE_LIMIT": "100/minute"}
+    for logs in ("one", "two"):
+        (tmp_path / logs).mkdir()
+    with (
+        running_api(env, tmp_path / "one") as first,
+        running_api(env, tmp_path / "two") as second,
+        first.client() as a,
+        second.client() as b,
+    ):
+        assert_problem(a.get("/v1/models"), 401)
+        prediction = a.post(
+            "/v1/predictions",
+            params={"explain": "lime", **FAST},
+            files={"file": ("clip.wav", wav_bytes(6.0, seed=9), "audio/wav")},
+            headers=auth["alice"],
+        ).json()
+        job_id = prediction["explanations"][0]["job_id"]
+
+        def finished() -> dict | None:  # asked of the other API process
+            job = b.get(f"/v1/explanations/{job_id}", headers=auth["alice"]).json()
+            return job if job["status"] in ("succeeded", "failed") else None
+
+        job = wait_until(finished, timeout=240, interval=1.0, what=f"job {job_id}")
+        assert job["status"] == "succeeded", job["error"]  # the worker found the clip in alice's folder
+        assert_problem(b.get(f"/v1/explanations/{job_id}", headers=auth["bob"]), 404)
+        assert_problem(a.get(job["links"]["heatmap"], headers=auth["bob"]), 404)
+        assert a.get(job["links"]["heatmap"], headers=auth["alice"]).status_code == 200
+
+        # one budget per key, counted in Redis across both processes
+        codes = [(a if i % 2 else b).get("/v1/models", headers=auth["carol"]).status_code for i in range(101)]
+        assert codes[:100] == [200] * 100 and codes[100] == 429
+        assert b.get("/v1/models", headers=auth["bob"]).status_code == 200

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from app.api import urls
-from app.api.deps import DataPlaneDep, MetricsDep
+from app.api.deps import DataPlaneDep, MetricsDep, OwnerDep
 from app.api.openapi import form_fields, media, problems, request_body
 from app.schemas import Job
 from musicxai.errors import ParameterError, validated
@@ -83,14 +83,16 @@ async def _read_request(request: Request) -> ExplanationRequest | ExplanationUpl
         {"application/json": ExplanationRequest, "multipart/form-data": ExplanationUpload}, example=EXAMPLE
     ),
 )
-async def create_explanation(request: Request, dataplane: DataPlaneDep, metrics: MetricsDep) -> JSONResponse:
+async def create_explanation(
+    request: Request, dataplane: DataPlaneDep, metrics: MetricsDep, owner: OwnerDep
+) -> JSONResponse:
     body = await _read_request(request)
     if isinstance(body, ExplanationUpload):
-        clip = await run_in_threadpool(dataplane.store_upload, body.file)
+        clip = await run_in_threadpool(dataplane.store_upload, body.file, owner=owner)
     else:
-        clip = await run_in_threadpool(dataplane.stored_clip, body.prediction_id)
+        clip = await run_in_threadpool(dataplane.stored_clip, body.prediction_id, owner=owner)
     params = body.params()
-    record = await run_in_threadpool(dataplane.create_job, clip, params, model=body.model or None)
+    record = await run_in_threadpool(dataplane.create_job, clip, params, model=body.model or None, owner=owner)
     metrics.jobs_created.labels(params.method).inc()
     return JSONResponse(
         Job.of(record).model_dump(mode="json"), status_code=202, headers={"Location": urls.job(record.id)}
@@ -103,8 +105,8 @@ async def create_explanation(request: Request, dataplane: DataPlaneDep, metrics:
     summary="Status, progress, result and artifact links of a job",
     responses=problems(404, 503),
 )
-def read_explanation(job_id: str, dataplane: DataPlaneDep) -> Job:
-    return Job.of(dataplane.job(job_id))
+def read_explanation(job_id: str, dataplane: DataPlaneDep, owner: OwnerDep) -> Job:
+    return Job.of(dataplane.job(job_id, owner=owner))
 
 
 @router.get(
@@ -114,8 +116,8 @@ def read_explanation(job_id: str, dataplane: DataPlaneDep) -> Job:
     response_class=Response,
     responses=media(*MEDIA_TYPES.values()) | {304: {"description": "Not Modified"}} | problems(404, 503),
 )
-def read_artifact(job_id: str, name: str, dataplane: DataPlaneDep, request: Request) -> Response:
-    data = dataplane.artifact(job_id, name)
+def read_artifact(job_id: str, name: str, dataplane: DataPlaneDep, owner: OwnerDep, request: Request) -> Response:
+    data = dataplane.artifact(job_id, name, owner=owner)
     etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=86400, immutable"}
     if request.headers.get("if-none-match") == etag:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import DataPlaneDep, MetricsDep
+from app.api.deps import DataPlaneDep, MetricsDep, OwnerDep
 from app.api.openapi import problems
 from app.schemas import JobRef, PredictionResponse
 from musicxai.errors import choice
@@ -28,6 +28,7 @@ router = APIRouter(prefix="/v1/predictions", tags=["predictions"])
 async def create_prediction(
     dataplane: DataPlaneDep,
     metrics: MetricsDep,
+    owner: OwnerDep,
     file: Annotated[
         UploadFile, File(description="audio clip: WAV, FLAC, OGG, MP3, M4A", json_schema_extra={"minLength": 1})
     ],
@@ -43,7 +44,7 @@ async def create_prediction(
     options = {"segmentation": segmentation, "num_samples": num_samples, "seed": seed}
     job_options = {k: v for k, v in options.items() if v is not None}
     prediction, jobs = await run_in_threadpool(
-        dataplane.predict, data, model=model, explain=methods, options=job_options
+        dataplane.predict, data, model=model, explain=methods, options=job_options, owner=owner
     )
     metrics.predictions.labels(prediction.model).inc()
     metrics.prediction_seconds.labels(prediction.model).observe(time.perf_counter() - started)

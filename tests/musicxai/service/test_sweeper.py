@@ -5,7 +5,8 @@ import pytest
 from musicxai.config import Settings
 from musicxai.explain.params import ExplanationParams
 from musicxai.service import sweeper
-from musicxai.service.ledger import JobRecord, JobStatus, SqliteJobLedger
+from musicxai.service.ledger import JobRecord, JobStatus
+from musicxai.service.sqlite_ledger import SqliteJobLedger
 
 NOW = 1_000_000.0
 
