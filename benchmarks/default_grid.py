@@ -12,22 +12,17 @@ slices of 1.5 s line up with the 3 s / 1.5 s model windows, so a window game has
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from explain_speed import faithfulness, label_segmentation, recipe
+from held_out import clip_parser, held_out_clips, load_classifier, write_report
 
-from musicxai.audio.decode import load_audio
 from musicxai.explain.engine import PerturbationEngine
 from musicxai.explain.methods import NUM_SAMPLES, Games, Method, attribute
 from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
-from musicxai.model.classifier import GenreClassifier
 from musicxai.model.features import clip_log_mel
 
 
@@ -52,24 +47,14 @@ class Run:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", type=Path, default=Path("models/demo"))
-    parser.add_argument("--clips", type=Path, nargs="+", required=True)
+    parser = clip_parser(__doc__.splitlines()[0], bundle="models/demo", out="benchmarks/results/default_grid.json")
     parser.add_argument("--runs", type=Run.parse, nargs="+", default=[Run.parse("lime:windows:64:8")])
     parser.add_argument("--recipe-samples", type=int, default=NUM_SAMPLES)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/default_grid.json"))
     args = parser.parse_args()
 
-    classifier = GenreClassifier.load(args.bundle)
-    classifier.warm_up()
-    held_out = set(classifier.meta.split.test_tracks)
+    classifier = load_classifier(args.bundle)
     rows = []
-    for clip in args.clips:
-        relative = f"{clip.parent.name}/{clip.name}"
-        if relative not in held_out:
-            raise SystemExit(f"{relative} is not a held-out track of {args.bundle}")
-        audio = load_audio(clip, sr=classifier.features.sample_rate, max_duration=30.0)
+    for relative, audio in held_out_clips(classifier, args.clips):
         S = clip_log_mel(audio.samples, classifier.features)
         baseline = baseline_fill(S, "min")
         r = recipe(classifier, S, num_samples=args.recipe_samples, seed=args.seed)
@@ -109,19 +94,13 @@ def main() -> None:
         summary[name]["deletion_no_worse_than_recipe"] = sum(
             row["methods"][name]["deletion_auc"] <= row["methods"]["recipe"]["deletion_auc"] for row in rows
         )
-    report = {
+    head = {
         "bundle": str(args.bundle),
         "recipe_samples": args.recipe_samples,
         "seed": args.seed,
         "backend": classifier.runner.backend,
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
-        "clips": len(rows),
-        "summary": summary,
-        "rows": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(markdown(report))
+    print(markdown(write_report(args.out, head, summary, rows)))
 
 
 def markdown(report: dict) -> str:

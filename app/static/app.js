@@ -318,9 +318,19 @@ async function renderResult(job) {
   const games = result.games_played === 1 ? "one game over the whole clip" : `${result.games_played} window games`;
   $("cost").textContent = `${result.method.toUpperCase()} from ${games}, ${result.samples_per_game} samples each: ` +
     `${result.engine.windows_evaluated} model windows evaluated in ${result.timings_s.explain.toFixed(1)} s.`;
+  $("stability").textContent = describeStability(result.stability[genre]);
   $("result").hidden = false;
 }
 
+// How much the ranking depends on the random draw: re-fits of the same samples (no new model calls).
+function describeStability(s) {
+  if (!s) return "";
+  if (s.exact) return "Stability: every game was played on all its coalitions, so this ranking has no random draw to depend on.";
+  return `Stability: the top ${s.top_k} segments are the same in ${s.top_k_same} of ${s.refits} re-fits on ` +
+    `resamples of the same samples (${Math.round(100 * s.top_k_overlap)} % of them on average); rank ` +
+    `correlation with the re-fits (Kendall τ) ${s.kendall_tau.toFixed(2)}, lowest ${s.kendall_tau_min.toFixed(2)}. ` +
+    `Fewer than ${s.refits} means another random draw could show other top segments: raise the samples.`;
+}
 
 async function loadAle() {
   try {

@@ -19,6 +19,7 @@ import numpy as np
 
 from musicxai.errors import ParameterError, choice
 from musicxai.explain.engine import PerturbationEngine, Progress
+from musicxai.explain.stability import REFITS, bootstrap_rng, bootstrap_rows
 
 LIME_KERNEL_WIDTH = 0.25  # on cosine distance to the all-on mask, as lime_image uses it
 NUM_SAMPLES = 1000  # perturbed clips per explanation, the original notebooks' choice
@@ -61,6 +62,7 @@ class Attribution:
     base_value: dict[int, float]  # LIME intercept / SHAP expected value
     quality: dict[int, dict[str, float]] = field(default_factory=dict)  # R², additivity error…
     seconds_fit: float = 0.0
+    replicates: dict[int, np.ndarray] | None = None  # genre index -> bootstrap re-fits [shape=(refits, k)]; None: exact
 
 
 def sample_lime_masks(k: int, num_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -93,7 +95,8 @@ def explain_lime(
     }
     weights = {t: fit.coefficients for t, fit in fits.items()}
     intercepts = {t: fit.intercept for t, fit in fits.items()}
-    return Attribution(Method.lime, weights, intercepts, quality, time.perf_counter() - started)
+    replicates = refit_lime(Z, probs, targets, kernel_width=kernel_width, seed=seed, rng=bootstrap_rng(seed))
+    return Attribution(Method.lime, weights, intercepts, quality, time.perf_counter() - started, replicates)
 
 
 @dataclass
@@ -129,6 +132,26 @@ def fit_lime(
     return fits
 
 
+def refit_lime(
+    Z: np.ndarray,
+    probs: np.ndarray,
+    targets: list[int],
+    *,
+    kernel_width: float,
+    seed: int,
+    rng: np.random.Generator,
+    refits: int = REFITS,
+) -> dict[int, np.ndarray]:
+    """:func:`fit_lime` on ``refits`` bootstrap resamples of the same samples (row 0 kept):
+    coefficients per genre [shape=(refits, p)]."""
+    out = {t: np.zeros((refits, Z.shape[1])) for t in targets}
+    for b in range(refits):
+        rows = bootstrap_rows(len(Z), rng, keep_first=True)
+        for t, fit in fit_lime(Z[rows], probs[rows], targets, kernel_width=kernel_width, seed=seed).items():
+            out[t][b] = fit.coefficients
+    return out
+
+
 @contextlib.contextmanager
 def _seeded_global_rng(seed: int) -> Iterator[None]:
     """shap's KernelExplainer draws from numpy's global generator and takes no seed: seed it for one
@@ -161,7 +184,7 @@ def explain_shap(
 
     started_model = engine.stats.seconds_model + engine.stats.seconds_perturb
     started = time.perf_counter()
-    values, expected = kernel_shap(game, k, len(targets), num_samples=num_samples, seed=seed)
+    values, expected, refits = kernel_shap(game, k, len(targets), num_samples=num_samples, seed=seed, refits=REFITS)
     elapsed = time.perf_counter() - started
     engine_time = engine.stats.seconds_model + engine.stats.seconds_perturb - started_model
     full = game(np.ones((1, k)))[0]
@@ -173,14 +196,23 @@ def explain_shap(
             "additivity_error": float(abs(full[j] - (expected[j] + values[:, j].sum()))),
             "model_prediction": float(full[j]),
         }
-    return Attribution(Method.shap, weights, bases, quality, max(0.0, elapsed - engine_time))
+    replicates = None if refits is None else {t: refits[:, :, j] for j, t in enumerate(targets)}
+    return Attribution(Method.shap, weights, bases, quality, max(0.0, elapsed - engine_time), replicates)
 
 
 def kernel_shap(
-    game: Callable[[np.ndarray], np.ndarray], p: int, n_outputs: int, *, num_samples: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+    game: Callable[[np.ndarray], np.ndarray],
+    p: int,
+    n_outputs: int,
+    *,
+    num_samples: int,
+    seed: int,
+    refits: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """shap's ``KernelExplainer`` on a ``p``-player mask game (background: all off, point: all on),
-    seeded: Shapley values [shape=(p, n_outputs)] and the expected value [shape=(n_outputs,)]."""
+    seeded: Shapley values [shape=(p, n_outputs)], the expected value [shape=(n_outputs,)] and, with
+    ``refits``, shap's own solver re-run on bootstrap resamples of its weighted coalitions
+    [shape=(refits, p, n_outputs)]; ``None`` when every coalition was played (exact)."""
     import shap
 
     with _seeded_global_rng(seed):
@@ -188,7 +220,27 @@ def kernel_shap(
         values = explainer.shap_values(np.ones((1, p)), nsamples=num_samples, l1_reg=False, silent=True)
     values = np.asarray(values)
     values = values.reshape(p, n_outputs) if values.ndim == 3 else np.atleast_2d(values).T
-    return values.astype(float), np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
+    expected = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
+    exact = 2**p - 2 <= num_samples
+    replicates = None if exact or not refits else _refit_kernel_shap(explainer, n_outputs, refits, bootstrap_rng(seed))
+    return values.astype(float), expected, replicates
+
+
+def _refit_kernel_shap(explainer, n_outputs: int, refits: int, rng: np.random.Generator) -> np.ndarray:
+    """``KernelExplainer.solve`` (the efficiency-constrained weighted least squares it just solved) on
+    bootstrap resamples of its coalitions, their kernel weights and outputs; its state is restored."""
+    saved = explainer.maskMatrix, explainer.kernelWeights, explainer.ey
+    arrays = [np.asarray(a) for a in saved]  # ey is a Cython memoryview
+    out = np.zeros((refits, explainer.M, n_outputs))
+    try:
+        for b in range(refits):
+            rows = bootstrap_rows(len(arrays[0]), rng)
+            explainer.maskMatrix, explainer.kernelWeights, explainer.ey = (a[rows] for a in arrays)
+            for d in range(n_outputs):
+                out[b, :, d] = explainer.solve(1.0, d)[0]
+    finally:
+        explainer.maskMatrix, explainer.kernelWeights, explainer.ey = saved
+    return out
 
 
 def attribute(

@@ -27,6 +27,7 @@ from musicxai.explain.result import ARTIFACT_FILES, ExplanationResult
 from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
 from musicxai.explain.segments import Segmentation
 from musicxai.explain.sonify import evidence_segments, sonify
+from musicxai.explain.stability import TOP_K, summarize
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.detector import MusicDetector
 from musicxai.model.features import clip_log_mel
@@ -108,6 +109,10 @@ def explain_clip(
     stats = engine.stats.since(stats_before)
     timings.update(perturbation=stats.seconds_perturb, model=stats.seconds_model)
     evidence_on = evidence_segments(attribution.weights[targets[0]], top_k=params.top_k)
+    replicates = attribution.replicates or {}
+    stability = {
+        genres[t]: summarize(attribution.weights[t], replicates.get(t), top_k=params.top_k or TOP_K) for t in targets
+    }
     return ExplanationResult(
         model=classifier.name,
         method=params.method,
@@ -122,6 +127,7 @@ def explain_clip(
         weights={genres[t]: attribution.weights[t].round(6).tolist() for t in targets},
         base_value={genres[t]: attribution.base_value[t] for t in targets},
         quality={genres[t]: attribution.quality[t] for t in targets},
+        stability=stability,
         evidence_segments=np.flatnonzero(evidence_on).tolist(),
         faithfulness=faithfulness,
         model_calls=stats.model_calls,

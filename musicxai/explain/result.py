@@ -10,6 +10,7 @@ from musicxai.explain.faithfulness import FaithfulnessCurves
 from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.segments import Segment
+from musicxai.explain.stability import Stability
 
 # link name -> stored file name of every artifact a succeeded job has
 ARTIFACT_FILES: dict[str, str] = {
@@ -40,6 +41,9 @@ class ExplanationResult(BaseModel):
     weights: dict[str, list[float]] = Field(description="genre -> one weight per segment")
     base_value: dict[str, float] = Field(description="LIME intercept / SHAP expected value per genre")
     quality: dict[str, dict[str, float]] = Field(description="LIME's R², SHAP's additivity error, per genre")
+    stability: dict[str, Stability] = Field(
+        default_factory=dict, description="per genre: how the ranking holds over bootstrap re-fits of its samples"
+    )
     evidence_segments: list[int] = Field(description="segments in the evidence audio")
     faithfulness: dict[str, FaithfulnessCurves]
     model_calls: int

@@ -7,7 +7,9 @@ exactly the mean of its values in each window's game (zero where it is not a pla
 least-squares surrogate of a mean is the mean of the windows' surrogates. A 16-player game needs
 far fewer samples than the 160-player one, and a game whose coalitions all fit the budget is played
 exactly. Both methods still fit with their own libraries (lime's ``LimeBase``, shap's
-``KernelExplainer``) on the same engine, so the segments mean the same as in the clip game.
+``KernelExplainer``) on the same engine, so the segments mean the same as in the clip game. Their
+bootstrap re-fits (:mod:`musicxai.explain.stability`) combine the same way: re-fit ``b`` of the clip
+is the mean of re-fit ``b`` of each sampled window game and the exact games' own values.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import numpy as np
 
 from musicxai.errors import ParameterError
 from musicxai.explain.engine import PerturbationEngine, Progress
-from musicxai.explain.methods import LIME_KERNEL_WIDTH, Attribution, Method, fit_lime, kernel_shap
+from musicxai.explain.methods import LIME_KERNEL_WIDTH, Attribution, Method, fit_lime, kernel_shap, refit_lime
+from musicxai.explain.stability import REFITS, bootstrap_rng
 
 WINDOW_SAMPLES = 64  # samples per window game by default: 4 per player of the default grid's 16
 
@@ -61,6 +64,8 @@ def explain_lime_windows(
     intercepts = {t: 0.0 for t in targets}
     r2 = {t: 0.0 for t in targets}
     local_prediction = {t: 0.0 for t in targets}
+    replicates = {t: np.zeros((REFITS, k)) for t in targets}
+    refit_rng, sampled = bootstrap_rng(seed), False
     for w, Z in masks.items():
         players = engine.players(w)
         if not len(players):  # a window no segment reaches adds only its constant output
@@ -69,16 +74,27 @@ def explain_lime_windows(
                 local_prediction[t] += outputs[w][0, t] / n_windows
                 r2[t] += 1.0 / n_windows
             continue
-        for t, fit in fit_lime(Z, outputs[w], targets, kernel_width=kernel_width, seed=seed).items():
+        fits = fit_lime(Z, outputs[w], targets, kernel_width=kernel_width, seed=seed)
+        for t, fit in fits.items():
             weights[t][players] += fit.coefficients / n_windows
             intercepts[t] += fit.intercept / n_windows
             r2[t] += fit.r2 / n_windows
             local_prediction[t] += fit.local_prediction / n_windows
+        exact = 2 ** len(players) <= num_samples
+        sampled |= not exact
+        refits = (
+            {t: np.tile(fit.coefficients, (REFITS, 1)) for t, fit in fits.items()}
+            if exact
+            else refit_lime(Z, outputs[w], targets, kernel_width=kernel_width, seed=seed, rng=refit_rng)
+        )
+        for t in targets:
+            replicates[t][:, players] += refits[t] / n_windows
     clip = np.mean([outputs[w][0] for w in masks], axis=0)
     quality = {
         t: {"r2": r2[t], "local_prediction": local_prediction[t], "model_prediction": float(clip[t])} for t in targets
     }
-    return Attribution(Method.lime, weights, intercepts, quality, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return Attribution(Method.lime, weights, intercepts, quality, seconds, replicates if sampled else None)
 
 
 def explain_shap_windows(
@@ -93,6 +109,8 @@ def explain_shap_windows(
     _check(num_samples, "SHAP")
     k, n_windows = engine.segmentation.k, engine.n_windows
     values = np.zeros((k, len(targets)))
+    replicates = np.zeros((REFITS, k, len(targets)))
+    sampled = False
     expected = np.zeros(len(targets))
     full = np.zeros(len(targets))
     started = time.perf_counter()
@@ -107,8 +125,12 @@ def explain_shap_windows(
         if not len(players):
             expected += game(np.ones((1, 0)))[0] / n_windows
             continue
-        phi, base = kernel_shap(game, len(players), len(targets), num_samples=num_samples, seed=seed + w)
+        phi, base, refits = kernel_shap(
+            game, len(players), len(targets), num_samples=num_samples, seed=seed + w, refits=REFITS
+        )
         values[players] += phi / n_windows
+        replicates[:, players] += (phi if refits is None else refits) / n_windows
+        sampled |= refits is not None
         expected += base / n_windows
         if progress is not None:
             progress((w + 1) / n_windows)
@@ -121,4 +143,6 @@ def explain_shap_windows(
             "additivity_error": float(abs(full[j] - (expected[j] + values[:, j].sum()))),
             "model_prediction": float(full[j]),
         }
-    return Attribution(Method.shap, weights, bases, quality, max(0.0, time.perf_counter() - started - engine_time))
+    seconds = max(0.0, time.perf_counter() - started - engine_time)
+    refitted = {t: replicates[:, :, j] for j, t in enumerate(targets)} if sampled else None
+    return Attribution(Method.shap, weights, bases, quality, seconds, refitted)

@@ -118,6 +118,15 @@ async def test_finished_job_serves_every_artifact_with_an_etag(api):
     assert_problem(await api.client.get(f"{job['links']['self']}/bundle.json"), 404)
 
 
+async def test_a_sampled_explanation_says_how_stable_its_ranking_is(api):
+    prediction = (await api.predict(6.0, clip=4, explain="shap", num_samples="20")).json()  # 16 players per window
+    job = await api.finish(prediction["explanations"][0]["job_id"])
+    stability = job["result"]["stability"][job["result"]["explained_genres"][0]]
+    assert not stability["exact"] and stability["refits"] == 10 and stability["top_k"] == 5
+    assert 0 <= stability["top_k_same"] <= 10 and 0 <= stability["top_k_overlap"] <= 1
+    assert -1 <= stability["kendall_tau_min"] <= stability["kendall_tau"] <= 1
+
+
 async def test_openapi_declares_both_request_bodies_and_every_reference_resolves(api):
     spec = (await api.client.get("/openapi.json")).json()
     content = spec["paths"]["/v1/explanations"]["post"]["requestBody"]["content"]

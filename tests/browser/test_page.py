@@ -77,6 +77,7 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     page.wait_for_selector("#result:not([hidden])", timeout=180_000)
     page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")
     assert "window games, 100 samples each" in page.inner_text("#cost")
+    assert "no random draw" in page.inner_text("#stability")  # 6 players per window: all 64 coalitions played
     for player in ("#play-evidence", "#play-complement"):
         response = page.request.get(page.eval_on_selector(player, "el => el.src"))
         assert response.ok and response.headers["content-type"] == "audio/wav"
@@ -215,6 +216,7 @@ def test_a_service_with_keys_asks_for_one_once_and_sends_it_with_every_request(b
     page.wait_for_selector("#result:not([hidden])", timeout=180_000)
     page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")  # fetched with the key
     assert page.eval_on_selector("#play-evidence", "el => el.src").startswith("blob:")
+    assert "of 10 re-fits" in page.inner_text("#stability")  # 16 players, 50 samples: a random draw
     page.reload()  # the key is kept for this tab
     page.wait_for_selector("#limits:not(:empty)")
     assert page.locator("#key-form").is_hidden()

@@ -47,6 +47,8 @@ def test_lime_and_shap_jobs_succeed_with_heatmap_audio_and_attributions(distribu
             assert played == (int(FAST["num_samples"]), prediction["windows"])  # one game per window
             model_calls.append(attributions["model_calls"])
             quality = attributions["quality"][genre]
+            stability = attributions["stability"][genre]  # temporal, 120 samples: 2-3 players per window
+            assert stability["exact"] and stability["refits"] == 0
             assert ("r2" in quality) if ref["method"] == "lime" else quality["additivity_error"] < 1e-6
     # the job that ran first called the model; the other may reuse its windows (same clip and segmentation)
     assert max(model_calls) > 0
