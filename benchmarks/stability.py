@@ -18,17 +18,16 @@ import time
 
 import numpy as np
 from held_out import clip_parser, held_out_clips, load_classifier, write_report
-from scipy.stats import kendalltau, spearmanr
+from scipy.stats import spearmanr
 
 from musicxai.explain.methods import Method, attribute
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.pipeline import build_engine
-from musicxai.explain.stability import TOP_K, summarize
+from musicxai.explain.stability import TOP_K, rank_correlation, summarize, top_segments
 
 
 def top_overlap(a: np.ndarray, b: np.ndarray, k: int = TOP_K) -> float:
-    top = lambda w: set(np.argsort(-w, kind="stable")[:k].tolist())  # noqa: E731
-    return len(top(a) & top(b)) / k
+    return len(top_segments(a, k) & top_segments(b, k)) / k
 
 
 def explain(classifier, audio, params: ExplanationParams, target: int, seed: int) -> tuple[np.ndarray, dict, float]:
@@ -60,12 +59,12 @@ def main() -> None:
                 "explain_seconds": round(seconds, 3),
                 "second_draw": {
                     "top_k_overlap": top_overlap(first, second),
-                    "kendall_tau": round(float(kendalltau(first, second).statistic), 4),
+                    "kendall_tau": round(rank_correlation(first, second), 4),
                 },
             }
         row["lime_vs_shap"] = {
             "top_k_overlap": top_overlap(weights[Method.lime], weights[Method.shap]),
-            "kendall_tau": round(float(kendalltau(weights[Method.lime], weights[Method.shap]).statistic), 4),
+            "kendall_tau": round(rank_correlation(weights[Method.lime], weights[Method.shap]), 4),
         }
         rows.append(row)
         print(json.dumps(row), flush=True)

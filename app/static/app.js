@@ -5,7 +5,7 @@ const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = "musicxai-key";  // kept for this tab only: closing it forgets the key
 const state = {
   file: null, objectUrl: null, prediction: null, limits: null, models: [], model: null,
-  key: sessionStorage.getItem(KEY_STORAGE), keyPrompt: null,
+  key: sessionStorage.getItem(KEY_STORAGE), keyPrompt: null, job: null, jobParams: null,
 };
 
 function showError(problem) {
@@ -232,6 +232,28 @@ async function predict(event) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Queue one job and follow it to the end, with its progress and preview on the page.
+async function runJob(data, { preview = true } = {}) {
+  $("preview").hidden = true;
+  $("job").hidden = false;
+  let job = await api("/v1/explanations", {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(data),
+  });
+  while (job.status === "queued" || job.status === "running") {
+    $("job-progress").value = job.progress;
+    $("job-stage").textContent = `${job.status === "queued" ? "Waiting for a worker" : job.stage}… ` +
+      `${Math.round(100 * job.progress)} %`;
+    if (preview && job.preview && $("preview").hidden) renderPreview(job);
+    await sleep(500);
+    job = await api(`/v1/explanations/${job.id}`);
+  }
+  if (job.status === "failed") throw { title: "The explanation failed", detail: job.error };
+  $("job-progress").value = 1;
+  $("job-stage").textContent = "Done";
+  $("preview").hidden = true;
+  return job;
+}
+
 async function explain(event) {
   event.preventDefault();
   clearError();
@@ -243,30 +265,79 @@ async function explain(event) {
   data.model = state.prediction.model;
   $("explain-button").disabled = true;
   $("result").hidden = true;
-  $("preview").hidden = true;
-  $("job").hidden = false;
   try {
-    let job = await api("/v1/explanations", {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(data),
-    });
-    while (job.status === "queued" || job.status === "running") {
-      $("job-progress").value = job.progress;
-      $("job-stage").textContent = `${job.status === "queued" ? "Waiting for a worker" : job.stage}… ` +
-        `${Math.round(100 * job.progress)} %`;
-      if (job.preview && $("preview").hidden) renderPreview(job);
-      await sleep(500);
-      job = await api(`/v1/explanations/${job.id}`);
-    }
-    if (job.status === "failed") throw { title: "The explanation failed", detail: job.error };
-    $("job-progress").value = 1;
-    $("job-stage").textContent = "Done";
-    $("preview").hidden = true;
-    await renderResult(job);
+    state.job = await runJob(data);
+    state.jobParams = data;
+    await renderResult(state.job);
   } catch (problem) {
     showError(problem);
   } finally {
     $("explain-button").disabled = false;
   }
+}
+
+// What a finished explanation can be compared with: the other method on this model, this method on
+// each other model (the service refuses, with its reason, where the segments do not match).
+function fillCompareChoices(job) {
+  const select = $("compare-with");
+  select.replaceChildren();
+  const other = job.method === "lime" ? "shap" : "lime";
+  const choices = [{ method: other, model: job.model },
+    ...state.models.filter((m) => m.name !== job.model).map((m) => ({ method: job.method, model: m.name }))];
+  for (const choice of choices) {
+    const option = document.createElement("option");
+    option.value = JSON.stringify(choice);
+    option.textContent = `${choice.method.toUpperCase()} on ${choice.model}`;
+    select.append(option);
+  }
+  $("comparison").hidden = true;
+}
+
+async function compareWith(event) {
+  event.preventDefault();
+  clearError();
+  $("compare-button").disabled = true;
+  try {
+    const choice = JSON.parse($("compare-with").value);
+    const other = await runJob({ ...state.jobParams, ...choice }, { preview: false });
+    const report = await api(`/v1/explanations/${state.job.id}/compare/${other.id}`);
+    renderComparison(state.job, other, report);
+  } catch (problem) {
+    showError(problem);
+  } finally {
+    $("compare-button").disabled = false;
+  }
+}
+
+function renderComparison(first, second, report) {
+  const name = (job) => `${job.method.toUpperCase()} on ${job.model}`;
+  showMedia($("compare-a"), first.links.heatmap);
+  showMedia($("compare-b"), second.links.heatmap);
+  $("compare-a").alt = `Heatmap of ${name(first)} for ${report.genre}`;
+  $("compare-b").alt = `Heatmap of ${name(second)} for ${report.genre}`;
+  $("compare-a-caption").textContent = name(first);
+  $("compare-b-caption").textContent = name(second);
+  const shared = Math.round(report.top_k_overlap * report.top_k);
+  const verdict = report.kendall_tau >= 0.7 && shared >= report.top_k - 1
+    ? "They largely tell the same story."
+    : "They tell different stories: listen to the segments below before trusting either.";
+  $("compare-summary").textContent = `For ${report.genre}, ${name(first)} and ${name(second)} share ${shared} of ` +
+    `their top ${report.top_k} segments; their rankings of all ${report.segments} segments correlate at ` +
+    `Kendall τ = ${report.kendall_tau.toFixed(2)}. ${verdict}`;
+  const body = $("disagreements").querySelector("tbody");
+  body.replaceChildren();
+  for (const d of report.disagreements) {
+    const row = document.createElement("tr");
+    const s = d.segment;
+    for (const text of [`${s.start_s.toFixed(1)}–${s.end_s.toFixed(1)} s`, `${hz(s.low_hz)}–${hz(s.high_hz)}`,
+                        String(d.rank_a), String(d.rank_b)]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    body.append(row);
+  }
+  $("comparison").hidden = false;
 }
 
 function hz(value) { return value >= 1000 ? `${(value / 1000).toFixed(1)} kHz` : `${Math.round(value)} Hz`; }
@@ -319,6 +390,7 @@ async function renderResult(job) {
   $("cost").textContent = `${result.method.toUpperCase()} from ${games}, ${result.samples_per_game} samples each: ` +
     `${result.engine.windows_evaluated} model windows evaluated in ${result.timings_s.explain.toFixed(1)} s.`;
   $("stability").textContent = describeStability(result.stability[genre]);
+  fillCompareChoices(job);
   $("result").hidden = false;
 }
 
@@ -326,10 +398,14 @@ async function renderResult(job) {
 function describeStability(s) {
   if (!s) return "";
   if (s.exact) return "Stability: every game was played on all its coalitions, so this ranking has no random draw to depend on.";
-  return `Stability: the top ${s.top_k} segments are the same in ${s.top_k_same} of ${s.refits} re-fits on ` +
-    `resamples of the same samples (${Math.round(100 * s.top_k_overlap)} % of them on average); rank ` +
-    `correlation with the re-fits (Kendall τ) ${s.kendall_tau.toFixed(2)}, lowest ${s.kendall_tau_min.toFixed(2)}. ` +
-    `Fewer than ${s.refits} means another random draw could show other top segments: raise the samples.`;
+  const tau = `rank correlation with the re-fits (Kendall τ) ${s.kendall_tau.toFixed(2)}, lowest ${s.kendall_tau_min.toFixed(2)}`;
+  if (s.top_k_same === s.refits) {
+    return `Stability: the top ${s.top_k} segments are the same in all ${s.refits} re-fits on resamples of the ` +
+      `same samples; ${tau}. Re-fits move a ranking less than a new random draw would: a good sign, not a proof.`;
+  }
+  return `Stability: the top ${s.top_k} segments are the same in only ${s.top_k_same} of ${s.refits} re-fits on ` +
+    `resamples of the same samples (${Math.round(100 * s.top_k_overlap)} % of them on average); ${tau}. ` +
+    `Another random draw would likely show other top segments: raise the samples, or read the top ones loosely.`;
 }
 
 async function loadAle() {
@@ -368,6 +444,7 @@ function setUp() {
   });
   $("upload-form").addEventListener("submit", predict);
   $("explain-form").addEventListener("submit", explain);
+  $("compare-form").addEventListener("submit", compareWith);
   loadOptions();
   loadModel();
 }

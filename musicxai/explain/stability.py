@@ -42,11 +42,13 @@ def bootstrap_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng([seed, 0x5AB])
 
 
-def _top(weights: np.ndarray, k: int) -> set[int]:
+def top_segments(weights: np.ndarray, k: int) -> set[int]:
+    """The ``k`` segments of highest weight (the evidence a person looks at first)."""
     return set(np.argsort(-weights, kind="stable")[:k].tolist())
 
 
-def _tau(a: np.ndarray, b: np.ndarray) -> float:
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Kendall's τ between two weightings of the same segments."""
     tau = kendalltau(a, b).statistic
     if np.isnan(tau):  # a constant ranking: the same one, or none to compare
         return 1.0 if np.allclose(a, b) else 0.0
@@ -60,9 +62,9 @@ def summarize(weights: np.ndarray, replicates: np.ndarray | None, *, top_k: int 
         return Stability(
             exact=True, refits=0, top_k=k, top_k_same=0, top_k_overlap=1.0, kendall_tau=1.0, kendall_tau_min=1.0
         )
-    top = _top(weights, k)
-    overlaps = [len(top & _top(r, k)) / max(k, 1) for r in replicates]
-    taus = [_tau(weights, r) for r in replicates]
+    top = top_segments(weights, k)
+    overlaps = [len(top & top_segments(r, k)) / max(k, 1) for r in replicates]
+    taus = [rank_correlation(weights, r) for r in replicates]
     return Stability(
         exact=False,
         refits=len(replicates),

@@ -33,6 +33,7 @@ from musicxai.errors import (
     StorageFullError,
     validated,
 )
+from musicxai.explain.compare import Comparison, compare
 from musicxai.explain.methods import Games, Method
 from musicxai.explain.params import ExplanationParams, job_key
 from musicxai.explain.preview import PREVIEW_FILE
@@ -222,6 +223,16 @@ class DataPlane:
         if data is None:
             raise NotFoundError(f"Artifact {name} of job {job_id} has expired.")
         return data
+
+    def compare(self, job_a: str, job_b: str, *, owner: str | None = None) -> Comparison:
+        """How two finished explanations of one clip agree (LIME against SHAP, or two models)."""
+        records = [self.job(job_id, owner=owner) for job_id in (job_a, job_b)]
+        for record in records:
+            if record.status != JobStatus.succeeded or record.result is None:
+                raise NotFoundError(f"Job {record.id} has no result to compare yet (status: {record.status}).")
+        if records[0].clip != records[1].clip:
+            raise ParameterError("The two jobs explain different clips; compare explanations of one clip.")
+        return compare(records[0].result, records[1].result)
 
     # models, options, global explanations ---------------------------------------------------
     def models(self) -> Models:

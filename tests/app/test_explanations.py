@@ -139,3 +139,36 @@ async def test_openapi_declares_both_request_bodies_and_every_reference_resolves
     text = str(spec)
     refs = {part.split("'")[0] for part in text.split("'$ref': '#/components/schemas/")[1:]}
     assert refs <= set(schemas)
+
+
+async def test_two_finished_explanations_of_one_clip_are_compared(api):
+    prediction_id = await _prediction_id(api, 6.0, clip=7)
+    jobs = {}
+    for method, segmentation in (("lime", "temporal"), ("shap", "temporal"), ("shap", "spectral")):
+        body = {"prediction_id": prediction_id, "method": method, "segmentation": segmentation, "num_samples": 40}
+        jobs[method, segmentation] = (await api.client.post("/v1/explanations", json=body)).json()["id"]
+    lime, shap, spectral = jobs.values()
+    assert (
+        "no result to compare yet"
+        in assert_problem(await api.client.get(f"/v1/explanations/{lime}/compare/{shap}"), 404)["detail"]
+    )
+    for job_id in jobs.values():
+        assert (await api.finish(job_id))["status"] == "succeeded"
+
+    report = (await api.client.get(f"/v1/explanations/{lime}/compare/{shap}")).json()
+    assert report["methods"] == ["lime", "shap"] and report["segments"] == 4  # 6 s / 1.5 s
+    assert -1 <= report["kendall_tau"] <= 1 and 0 <= report["top_k_overlap"] <= 1
+    assert report["top_k"] == 4 and sorted(report["top_a"]) == sorted(report["top_b"]) == [0, 1, 2, 3]
+    for entry in report["disagreements"]:
+        assert entry["rank_a"] != entry["rank_b"] and {"start_s", "low_hz"} <= set(entry["segment"])
+
+    mismatch = assert_problem(await api.client.get(f"/v1/explanations/{lime}/compare/{spectral}"), 422)
+    assert "different segments" in mismatch["detail"]
+    other_clip = (await api.predict(6.0, clip=8, explain="lime", num_samples="40", segmentation="temporal")).json()
+    other = other_clip["explanations"][0]["job_id"]
+    await api.finish(other)
+    assert (
+        "different clips"
+        in assert_problem(await api.client.get(f"/v1/explanations/{lime}/compare/{other}"), 422)["detail"]
+    )
+    assert_problem(await api.client.get(f"/v1/explanations/{lime}/compare/{'0' * 32}"), 404)

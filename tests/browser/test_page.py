@@ -27,6 +27,15 @@ def site(tmp_path_factory):
         yield service
 
 
+def classify(page, tmp_path: Path, seconds: float, *, seed: int) -> None:
+    """Upload a generated clip and wait for its ten probability bars."""
+    clip = tmp_path / "clip.wav"
+    clip.write_bytes(wav_bytes(seconds, seed=seed))
+    page.set_input_files("#file-input", str(clip))
+    page.click("#predict-button")
+    page.wait_for_selector("#bars li:nth-child(10)")
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -95,11 +104,7 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
 
 
 def test_a_preview_shows_while_the_explanation_runs_and_gives_way_to_it(page, tmp_path):
-    clip = tmp_path / "clip.wav"
-    clip.write_bytes(wav_bytes(8.0, seed=6))
-    page.set_input_files("#file-input", str(clip))
-    page.click("#predict-button")
-    page.wait_for_selector("#bars li:nth-child(10)")
+    classify(page, tmp_path, 8.0, seed=6)
     page.fill("#explain-form [name=num_samples]", "2000")  # long enough to be seen running
     page.click("#explain-button")
     page.wait_for_selector("#preview:not([hidden])", timeout=60_000)
@@ -107,6 +112,24 @@ def test_a_preview_shows_while_the_explanation_runs_and_gives_way_to_it(page, tm
     assert "Preview" in page.inner_text("#preview-caption")
     page.wait_for_selector("#result:not([hidden])", timeout=180_000)
     assert page.locator("#preview").is_hidden()
+
+
+def test_lime_and_shap_are_shown_side_by_side_with_how_much_they_agree(page, tmp_path):
+    classify(page, tmp_path, 8.0, seed=8)
+    page.select_option("#explain-form [name=segmentation]", "temporal")
+    page.fill("#explain-form [name=num_samples]", "40")
+    page.click("#explain-button")
+    page.wait_for_selector("#result:not([hidden])", timeout=180_000)
+    assert page.locator("#compare-with option").first.inner_text() == "SHAP on demo"
+    with page.expect_request(lambda r: "/compare/" in r.url) as compared:
+        page.click("#compare-button")
+    page.wait_for_selector("#comparison:not([hidden])", timeout=180_000)
+    first, second = compared.value.url.split("/v1/explanations/")[1].split("/compare/")
+    assert first != second
+    summary = page.inner_text("#compare-summary")
+    assert "LIME on demo and SHAP on demo share" in summary and "Kendall τ" in summary
+    page.wait_for_function("['compare-a', 'compare-b'].every(id => document.getElementById(id).naturalWidth > 0)")
+    assert page.inner_text("#compare-a-caption") == "LIME on demo"
 
 
 def test_a_clipped_clip_shows_a_warning_above_the_probabilities(page, tmp_path):
@@ -206,17 +229,13 @@ def test_a_service_with_keys_asks_for_one_once_and_sends_it_with_every_request(b
     page.wait_for_selector("#limits:not(:empty)")
     assert page.locator("#key-form").is_hidden() and page.locator("#error").is_hidden()
 
-    clip = tmp_path / "clip.wav"
-    clip.write_bytes(wav_bytes(6.0, seed=7))
-    page.set_input_files("#file-input", str(clip))
-    page.click("#predict-button")
-    page.wait_for_selector("#bars li:nth-child(10)")
+    classify(page, tmp_path, 6.0, seed=7)
     page.fill("#explain-form [name=num_samples]", "50")
     page.click("#explain-button")
     page.wait_for_selector("#result:not([hidden])", timeout=180_000)
     page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")  # fetched with the key
     assert page.eval_on_selector("#play-evidence", "el => el.src").startswith("blob:")
-    assert "of 10 re-fits" in page.inner_text("#stability")  # 16 players, 50 samples: a random draw
+    assert "10 re-fits" in page.inner_text("#stability")  # 16 players, 50 samples: a random draw
     page.reload()  # the key is kept for this tab
     page.wait_for_selector("#limits:not(:empty)")
     assert page.locator("#key-form").is_hidden()

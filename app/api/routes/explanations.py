@@ -15,6 +15,7 @@ from app.api.deps import DataPlaneDep, MetricsDep, OwnerDep
 from app.api.openapi import form_fields, media, problems, request_body
 from app.schemas import Job
 from musicxai.errors import ParameterError, validated
+from musicxai.explain.compare import Comparison
 from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
 
@@ -107,6 +108,17 @@ async def create_explanation(
 )
 def read_explanation(job_id: str, dataplane: DataPlaneDep, owner: OwnerDep) -> Job:
     return Job.of(dataplane.job(job_id, owner=owner))
+
+
+@router.get(
+    "/{job_id}/compare/{other_id}",
+    response_model=Comparison,
+    summary="How two finished explanations of one clip agree: rank correlation, shared top segments and the "
+    "segments they disagree on most (LIME against SHAP, or two models on the same segments)",
+    responses=problems(404, 422, 503),
+)
+def compare_explanations(job_id: str, other_id: str, dataplane: DataPlaneDep, owner: OwnerDep) -> Comparison:
+    return dataplane.compare(job_id, other_id, owner=owner)
 
 
 @router.get(
