@@ -24,13 +24,14 @@ class WindowSet:
     """Windows in dB with their labels and the index of the track each came from."""
 
     windows: np.ndarray  # [shape=(n, n_mels, w)] float32 dB
-    labels: np.ndarray  # [shape=(n,)] genre index
+    labels: np.ndarray  # [shape=(n,)] index into ``genres``
     track_ids: np.ndarray  # [shape=(n,)] index into ``tracks``
     tracks: list[Track]
+    genres: tuple[str, ...] = GTZAN_GENRES
 
     @property
     def track_labels(self) -> np.ndarray:
-        return np.array([GTZAN_GENRES.index(t.genre) for t in self.tracks])
+        return np.array([self.genres.index(t.genre) for t in self.tracks])
 
 
 def _track_windows(args: tuple[Track, FeatureSettings, float | None]) -> np.ndarray | str:
@@ -49,8 +50,10 @@ def build_windows(
     max_duration: float | None = 30.0,
     workers: int | None = None,
     desc: str = "features",
+    genres: tuple[str, ...] = GTZAN_GENRES,
 ) -> WindowSet:
-    """Decode each track and cut it into windows; unreadable tracks are skipped with a warning."""
+    """Decode each track and cut it into windows labelled by ``genres``; unreadable tracks are skipped
+    with a warning."""
     workers = workers or os.cpu_count() or 1
     jobs = [(t, settings, max_duration) for t in tracks]
     if workers > 1 and len(tracks) > 4:
@@ -64,12 +67,12 @@ def build_windows(
             log.warning("skipping unreadable track %s: %s", track.path, result)
             continue
         chunks.append(result)
-        labels.append(np.full(len(result), GTZAN_GENRES.index(track.genre)))
+        labels.append(np.full(len(result), genres.index(track.genre)))
         ids.append(np.full(len(result), len(kept)))
         kept.append(track)
     if not kept:
         raise AudioError("none of the tracks could be decoded")
-    return WindowSet(np.concatenate(chunks), np.concatenate(labels), np.concatenate(ids), kept)
+    return WindowSet(np.concatenate(chunks), np.concatenate(labels), np.concatenate(ids), kept, genres)
 
 
 def fit_normalisation(windows: np.ndarray) -> Normalisation:
