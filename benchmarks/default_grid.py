@@ -2,7 +2,8 @@
 
 For each clip: the original recipe (lime_image, quickshift, 1 000 samples) and each asked run of
 ours, written METHOD:GAMES:SAMPLES:BANDS (LIME or SHAP; one game per model window or the one clip
-game; samples per game; mel bands of the 1.5 s time × mel grid). Every ranking is scored with the
+game; samples per game; mel bands of the 1.5 s time × mel grid; ``gradient:windows:0:BANDS`` for
+integrated gradients, which play no game). Every ranking is scored with the
 same deletion / insertion curves on a fresh engine, so no run is helped by another's memory. Time
 slices of 1.5 s line up with the 3 s / 1.5 s model windows, so a window game has 2 × BANDS players.
 
@@ -21,6 +22,7 @@ from explain_speed import faithfulness, label_segmentation, recipe
 from held_out import clip_parser, held_out_clips, load_classifier, write_report
 
 from musicxai.explain.engine import PerturbationEngine
+from musicxai.explain.gradient import GRADIENT_STEPS
 from musicxai.explain.methods import NUM_SAMPLES, Games, Method, attribute
 from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
 from musicxai.model.features import clip_log_mel
@@ -40,6 +42,8 @@ class Run:
 
     @property
     def name(self) -> str:
+        if self.method is Method.gradient:  # no game, no samples
+            return f"integrated gradients, {GRADIENT_STEPS} steps, {self.bands} bands"
         per = "per window" if self.games is Games.windows else "on the clip"
         return (
             f"{self.method.value.upper()}, {self.games.value} games, {self.samples} samples {per}, {self.bands} bands"

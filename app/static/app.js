@@ -5,7 +5,7 @@ const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = "musicxai-key";  // kept for this tab only: closing it forgets the key
 const state = {
   file: null, objectUrl: null, prediction: null, limits: null, models: [], model: null,
-  key: sessionStorage.getItem(KEY_STORAGE), keyPrompt: null, job: null, jobParams: null,
+  key: sessionStorage.getItem(KEY_STORAGE), keyPrompt: null, job: null, jobParams: null, methods: [],
 };
 
 function showError(problem) {
@@ -137,6 +137,7 @@ async function loadModel() {
 async function loadOptions() {
   try {
     const options = await api("/v1/options");
+    state.methods = options.methods.map((m) => m.value);
     const form = $("explain-form");
     const menus = [["method", options.methods], ["games", options.games], ["segmentation", options.segmentations]];
     for (const [name, choices] of menus) {
@@ -217,7 +218,9 @@ async function predict(event) {
   form.append("file", state.file);
   try {
     const query = new URLSearchParams({ model: state.model });
+    $("gradient-preview").hidden = true;
     state.prediction = await api(`/v1/predictions?${query}`, { method: "POST", body: form });
+    showGradientPreview(state.prediction);
     renderWarnings(state.prediction.warnings);
     renderBars(state.prediction);
     $("prediction").hidden = false;
@@ -231,6 +234,37 @@ async function predict(event) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// After each prediction, a gradient explanation (a few backward passes) shown under the bars as
+// soon as it is done, labelled a preview. It is a bonus: a busy queue or a newer upload skips it,
+// and the prediction never waits for it.
+async function showGradientPreview(prediction) {
+  const body = { prediction_id: prediction.id, model: prediction.model, method: "gradient" };
+  try {
+    const response = await fetch("/v1/explanations", withKey({
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+    }));
+    if (response.status !== 202) return;
+    let job = await response.json();
+    while (job.status === "queued" || job.status === "running") {
+      await sleep(500);
+      if (state.prediction !== prediction) return;
+      job = await api(job.links.self);
+    }
+    if (job.status !== "succeeded" || state.prediction !== prediction) return;
+    const genre = job.result.explained_genres[0];
+    const f = job.result.faithfulness[genre];
+    await showMedia($("gradient-heatmap"), job.links.heatmap);
+    $("gradient-heatmap").alt = `Gradient preview for ${genre} over the clip's mel spectrogram`;
+    $("gradient-caption").textContent = `Preview by integrated gradients (no sampling, ` +
+      `${job.result.timings_s.explainer_fit.toFixed(2)} s of backward passes): what pushed the model towards ` +
+      `${genre}. Removing its top segments first gives a deletion area of ${f.deletion_auc.toFixed(3)} ` +
+      `(random order ${f.random_deletion_auc.toFixed(3)}); LIME or SHAP below give the full explanation.`;
+    $("gradient-preview").hidden = false;
+  } catch (problem) {
+    // the preview is a bonus: the prediction above stands without it
+  }
+}
 
 // Queue one job and follow it to the end, with its progress and preview on the page.
 async function runJob(data, { preview = true } = {}) {
@@ -281,8 +315,7 @@ async function explain(event) {
 function fillCompareChoices(job) {
   const select = $("compare-with");
   select.replaceChildren();
-  const other = job.method === "lime" ? "shap" : "lime";
-  const choices = [{ method: other, model: job.model },
+  const choices = [...state.methods.filter((m) => m !== job.method).map((method) => ({ method, model: job.model })),
     ...state.models.filter((m) => m.name !== job.model).map((m) => ({ method: job.method, model: m.name }))];
   for (const choice of choices) {
     const option = document.createElement("option");
@@ -386,17 +419,27 @@ async function renderResult(job) {
     `than random when its top segments are removed (lower deletion area) and rise faster when they are added ` +
     `(higher insertion area).`;
   showMedia($("faithfulness-plot"), job.links.faithfulness);
-  const games = result.games_played === 1 ? "one game over the whole clip" : `${result.games_played} window games`;
-  $("cost").textContent = `${result.method.toUpperCase()} from ${games}, ${result.samples_per_game} samples each: ` +
-    `${result.engine.windows_evaluated} model windows evaluated in ${result.timings_s.explain.toFixed(1)} s.`;
-  $("stability").textContent = describeStability(result.stability[genre]);
+  $("cost").textContent = describeCost(result);
+  $("stability").textContent = describeStability(result.stability[genre], result.method);
   fillCompareChoices(job);
   $("result").hidden = false;
 }
 
+function describeCost(result) {
+  const evaluated = `${result.engine.windows_evaluated} model windows evaluated in ${result.timings_s.explain.toFixed(1)} s.`;
+  if (result.games_played === 0) {
+    return `Integrated gradients: no sampling, a few backward passes in ${result.timings_s.explainer_fit.toFixed(2)} s; ` +
+      evaluated;
+  }
+  const games = result.games_played === 1 ? "one game over the whole clip" : `${result.games_played} window games`;
+  return `${result.method.toUpperCase()} from ${games}, ${result.samples_per_game} samples each: ` +
+    evaluated;
+}
+
 // How much the ranking depends on the random draw: re-fits of the same samples (no new model calls).
-function describeStability(s) {
+function describeStability(s, method) {
   if (!s) return "";
+  if (method === "gradient") return "Stability: integrated gradients draw nothing, so the same clip always gives this ranking.";
   if (s.exact) return "Stability: every game was played on all its coalitions, so this ranking has no random draw to depend on.";
   const tau = `rank correlation with the re-fits (Kendall τ) ${s.kendall_tau.toFixed(2)}, lowest ${s.kendall_tau_min.toFixed(2)}`;
   if (s.top_k_same === s.refits) {

@@ -125,6 +125,17 @@ class PerturbationEngine:
         """Indices of the segments that can change window ``w``: the players of its own small game."""
         return self._local[w]
 
+    def window_inputs(self, w: int, local: np.ndarray) -> np.ndarray:
+        """Log-mel dB of window ``w`` under masks over its players [shape=(n, n_mels, frames)], padded
+        with silence past the clip's end, exactly as the model is given them."""
+        a, b = self._spans[w]
+        Z_full = np.zeros((len(local), self.segmentation.k), dtype=bool)
+        Z_full[:, self._local[w]] = local
+        windows = self.segmentation.compose(Z_full, a, b)
+        if b - a < self._width:
+            windows = np.pad(windows, ((0, 0), (0, 0), (0, self._width - (b - a))), constant_values=self._floor)
+        return windows.astype(np.float32, copy=False)
+
     def __call__(self, Z: np.ndarray, *, progress: Progress | None = None) -> np.ndarray:
         """Z [shape=(n, k)] (True = segment kept) -> clip probabilities [shape=(n, n_genres)].
 
@@ -163,23 +174,16 @@ class PerturbationEngine:
 
     def _evaluate(self, plans, report: Callable[[int], None]) -> None:
         """Build the windows no earlier call has seen and stream them through the model."""
-        k = self.segmentation.k
         batch: list[np.ndarray] = []
         owners: list[tuple[int, int | bytes]] = []
         done = 0
         for w, uniq, _inverse, keys, new in plans:
-            a, b = self._spans[w]
-            local = self._local[w]
             for lo in range(0, len(new), self.max_batch_windows):
                 chunk = new[lo : lo + self.max_batch_windows]
                 t0 = time.perf_counter()
-                Z_full = np.zeros((len(chunk), k), dtype=bool)
-                Z_full[:, local] = uniq[chunk]
-                windows = self.segmentation.compose(Z_full, a, b)
-                if b - a < self._width:
-                    windows = np.pad(windows, ((0, 0), (0, 0), (0, self._width - (b - a))), constant_values=self._floor)
+                windows = self.window_inputs(w, uniq[chunk])
                 self.stats.seconds_perturb += time.perf_counter() - t0
-                batch.append(windows.astype(np.float32, copy=False))
+                batch.append(windows)
                 owners.extend((w, keys[i]) for i in chunk)
                 if len(owners) >= self.max_batch_windows:
                     done += self._remember(owners, partial(self.classifier.window_probabilities, np.concatenate(batch)))

@@ -30,6 +30,7 @@ class Method(StrEnum):
 
     lime = "lime"
     shap = "shap"
+    gradient = "gradient"
 
     @property
     def label(self) -> str:
@@ -49,7 +50,11 @@ class Games(StrEnum):
 
 
 _GAMES_LABELS = {Games.windows: "one small game per model window", Games.clip: "one game over the whole clip"}
-_METHOD_LABELS = {Method.lime: "LIME (local linear surrogate)", Method.shap: "SHAP (Kernel SHAP values)"}
+_METHOD_LABELS = {
+    Method.lime: "LIME (local linear surrogate)",
+    Method.shap: "SHAP (Kernel SHAP values)",
+    Method.gradient: "Integrated gradients (a few backward passes, no sampling)",
+}
 _GLOBAL_RNG = threading.Lock()
 
 
@@ -253,11 +258,15 @@ def attribute(
     games: Games = Games.windows,
     progress: Progress | None = None,
 ) -> Attribution:
-    """Per-segment attributions by ``method`` (LIME or SHAP) for the ``targets`` genre indices, from
-    one game per window (``num_samples`` each) or the one clip game (``num_samples`` in all)."""
-    from musicxai.explain import window_games  # it builds on this module's helpers
+    """Per-segment attributions by ``method`` for the ``targets`` genre indices: LIME or SHAP from one
+    game per window (``num_samples`` each) or the one clip game (``num_samples`` in all); the
+    gradient method plays no game (a few backward passes) and ignores both."""
+    from musicxai.explain import window_games  # they build on this module's helpers
+    from musicxai.explain.gradient import explain_gradient
 
     method = choice(Method, method, name="method")
+    if method is Method.gradient:
+        return explain_gradient(engine, targets, progress=progress)
     explainers = {
         Games.windows: {Method.lime: window_games.explain_lime_windows, Method.shap: window_games.explain_shap_windows},
         Games.clip: {Method.lime: explain_lime, Method.shap: explain_shap},

@@ -20,7 +20,7 @@ from musicxai.config import ENGINE_MAX_BATCH_WINDOWS
 from musicxai.errors import ParameterError
 from musicxai.explain.engine import EngineCache, PerturbationEngine
 from musicxai.explain.faithfulness import deletion_insertion
-from musicxai.explain.methods import Games, attribute
+from musicxai.explain.methods import Games, Method, attribute
 from musicxai.explain.params import EngineSpec, ExplanationParams
 from musicxai.explain.render import faithfulness_png, heatmap_png, wav_bytes
 from musicxai.explain.result import ARTIFACT_FILES, ExplanationResult
@@ -109,6 +109,7 @@ def explain_clip(
     stats = engine.stats.since(stats_before)
     timings.update(perturbation=stats.seconds_perturb, model=stats.seconds_model)
     evidence_on = evidence_segments(attribution.weights[targets[0]], top_k=params.top_k)
+    sampled = params.method is not Method.gradient  # a gradient plays no game
     replicates = attribution.replicates or {}
     stability = {
         genres[t]: summarize(attribution.weights[t], replicates.get(t), top_k=params.top_k or TOP_K) for t in targets
@@ -117,8 +118,8 @@ def explain_clip(
         model=classifier.name,
         method=params.method,
         params=params,
-        samples_per_game=params.samples,
-        games_played=engine.n_windows if params.games is Games.windows else 1,
+        samples_per_game=params.samples if sampled else 0,
+        games_played=(engine.n_windows if params.games is Games.windows else 1) if sampled else 0,
         duration_s=round(audio.duration_s, 3),
         sample_rate=audio.sample_rate,
         probabilities={g: float(p) for g, p in zip(genres, probabilities, strict=True)},

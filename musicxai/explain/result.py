@@ -30,9 +30,9 @@ class ExplanationResult(BaseModel):
     method: Method
     params: ExplanationParams
     samples_per_game: int = Field(
-        description="samples each game may draw; a game with fewer coalitions is played exactly"
+        description="samples each game may draw; a game with fewer coalitions is played exactly; 0: no game"
     )
-    games_played: int = Field(description="games solved: one per model window, or the one clip game")
+    games_played: int = Field(description="games solved: one per model window, the one clip game, or 0 (gradient)")
     duration_s: float
     sample_rate: int
     probabilities: dict[str, float] = Field(description="clip probabilities of the unperturbed clip")

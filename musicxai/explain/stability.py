@@ -20,7 +20,9 @@ TOP_K = 5  # the segments a person looks at first
 class Stability(BaseModel):
     """One genre's ranking against its bootstrap re-fits."""
 
-    exact: bool = Field(description="every game was played on all its coalitions: nothing random to re-fit")
+    exact: bool = Field(
+        description="nothing random to re-fit: every game was played on all its coalitions, or no game (a gradient)"
+    )
     refits: int = Field(description="bootstrap re-fits of the explanation's own samples (0 when exact)")
     top_k: int
     top_k_same: int = Field(description="re-fits whose top-k segments (as a set) are the explanation's")

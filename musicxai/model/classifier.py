@@ -63,6 +63,13 @@ class GenreClassifier:
         probs = self.runner.predict(normalise(flat, self.meta.normalisation))
         return probs.reshape(*lead, len(self.genres))
 
+    def window_gradients(self, windows_db: np.ndarray, target: int) -> np.ndarray:
+        """d p[target] / d window (per dB) [shape=(n, n_mels, w)] for windows in dB, one backward pass."""
+        from musicxai.model.gradients import input_gradients
+
+        grads = input_gradients(self.runner.model, normalise(windows_db, self.meta.normalisation), target)[..., 0]
+        return grads / np.asarray(self.meta.normalisation.std, dtype=np.float32)[:, None]  # chain rule of x = (S - m)/s
+
     def normalised(self, S: np.ndarray) -> np.ndarray:
         """[shape=(n_mels, t)] dB -> the model's input scale, same shape (what the runner sees)."""
         return normalise(S[None], self.meta.normalisation)[0, ..., 0]

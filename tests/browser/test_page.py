@@ -73,6 +73,11 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     assert page.locator("#bars li.top").count() == 1
     assert page.locator("#bars li.top .fill").bounding_box()["width"] > 0  # the bars show their values
     assert "accuracy" in page.inner_text("#model-info")
+    page.wait_for_selector("#gradient-preview:not([hidden])", timeout=120_000)  # queued by the page itself
+    page.wait_for_function("document.getElementById('gradient-heatmap').naturalWidth > 0")
+    assert "Preview by integrated gradients" in page.inner_text("#gradient-caption")
+    box, bars = page.locator("#gradient-preview").bounding_box(), page.locator("#bars").bounding_box()
+    assert box["y"] > bars["y"]  # under the probabilities
 
     assert page.input_value("#explain-form [name=games]") == "windows"
     assert page.input_value("#explain-form [name=num_samples]") == ""  # each kind of game has its default

@@ -32,7 +32,7 @@ async def create_prediction(
     file: Annotated[
         UploadFile, File(description="audio clip: WAV, FLAC, OGG, MP3, M4A", json_schema_extra={"minLength": 1})
     ],
-    explain: Annotated[str | None, Query(description="comma-separated methods to queue: lime,shap")] = None,
+    explain: Annotated[str | None, Query(description="comma-separated methods to queue: lime, shap, gradient")] = None,
     model: Annotated[str | None, Query(description="bundle name; default: the service's default")] = None,
     segmentation: Annotated[SegmentationKind | None, Query(description="segmentation for the queued jobs")] = None,
     num_samples: Annotated[int | None, Query(ge=10, le=MAX_NUM_SAMPLES, description="samples for the jobs")] = None,

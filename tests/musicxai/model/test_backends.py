@@ -24,6 +24,7 @@ from musicxai.config import RunnerOptions
 from musicxai.model.classifier import GenreClassifier
 from musicxai.explain.engine import PerturbationEngine
 from musicxai.explain.methods import explain_lime
+from musicxai.explain.gradient import explain_gradient
 from musicxai.model.features import clip_log_mel
 from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
 
@@ -38,8 +39,10 @@ prediction = classifier.classify_log_mel(S)
 segmentation = segment_clip(y, S, baseline_fill(S), classifier.features, SegmentationParams("temporal"))
 target = int(np.argmax(prediction.probabilities))
 weights = explain_lime(PerturbationEngine(classifier, segmentation), [target], num_samples=150, seed=3).weights[target]
+gradient = explain_gradient(PerturbationEngine(classifier, segmentation), [target]).weights[target]
 print(json.dumps({"backend": classifier.runner.backend, "probabilities": prediction.probabilities.tolist(),
-                  "windows": prediction.window_probabilities.tolist(), "weights": weights.tolist()}))
+                  "windows": prediction.window_probabilities.tolist(), "weights": weights.tolist(),
+                  "gradient": gradient.tolist()}))
 """
 
 
@@ -59,6 +62,8 @@ def test_tensorflow_and_jax_backends_agree_on_the_demo_bundle():
     np.testing.assert_allclose(jax["probabilities"], tf["probabilities"], atol=1e-4)
     assert np.argmax(jax["probabilities"]) == np.argmax(tf["probabilities"])
     np.testing.assert_allclose(jax["weights"], tf["weights"], atol=1e-4)
+    np.testing.assert_allclose(jax["gradient"], tf["gradient"], atol=1e-4)  # GradientTape and jax.grad
+    assert np.abs(tf["gradient"]).max() > 1e-4  # and they are not both zero
 
 
 DEVICE_SCRIPT = """
