@@ -5,7 +5,7 @@ const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = "musicxai-key";  // kept for this tab only: closing it forgets the key
 const state = {
   file: null, objectUrl: null, prediction: null, limits: null, models: [], model: null,
-  key: sessionStorage.getItem(KEY_STORAGE), keyPrompt: null, job: null, jobParams: null, methods: [],
+  key: sessionStorage.getItem(KEY_STORAGE), keyPrompt: null, job: null, jobParams: null, methods: [], aleIndex: null,
 };
 
 function showError(problem) {
@@ -451,11 +451,90 @@ function describeStability(s, method) {
     `Another random draw would likely show other top segments: raise the samples, or read the top ones loosely.`;
 }
 
+// One genre's ALE curve, large: drawn here from the served curves (bin edges, effect, 95 % band,
+// the held-out clips' values as a rug), so switching genre or feature needs no new picture.
+const SVG = "http://www.w3.org/2000/svg";
+
+function svgEl(name, attributes, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, v);
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function ticks(lo, hi, n = 5) { return Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1)); }
+
+function drawAle(curve, genre) {
+  const svg = $("ale-plot");
+  svg.replaceChildren();
+  const [W, H, left, right, top, bottom] = [720, 360, 70, 20, 20, 60];
+  const effect = curve.effects[genre], lower = curve.lower[genre], upper = curve.upper[genre];
+  const xs = curve.edges;
+  const [x0, x1] = [Math.min(...xs, ...curve.values), Math.max(...xs, ...curve.values)];
+  const ys = [...lower, ...upper, ...effect, 0].filter(Number.isFinite);
+  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const px = (x) => left + ((x - x0) / (x1 - x0 || 1)) * (W - left - right);
+  const py = (y) => top + (1 - (y - y0) / (y1 - y0 || 1)) * (H - top - bottom);
+  const band = xs.map((x, i) => `${px(x)},${py(upper[i])}`).concat(
+    xs.map((x, i) => `${px(x)},${py(lower[i])}`).reverse());
+  svg.append(svgEl("polygon", { class: "band", points: band.join(" ") }));
+  svg.append(svgEl("line", { class: "zero", x1: left, x2: W - right, y1: py(0), y2: py(0), "stroke-dasharray": "4 3" }));
+  svg.append(svgEl("polyline", { class: "curve", points: xs.map((x, i) => `${px(x)},${py(effect[i])}`).join(" ") }));
+  for (const v of curve.values) {
+    svg.append(svgEl("line", { class: "rug", x1: px(v), x2: px(v), y1: H - bottom + 4, y2: H - bottom + 14 }));
+  }
+  svg.append(svgEl("line", { class: "axis", x1: left, x2: left, y1: top, y2: H - bottom }));
+  svg.append(svgEl("line", { class: "axis", x1: left, x2: W - right, y1: H - bottom, y2: H - bottom }));
+  for (const t of ticks(y0, y1)) {
+    svg.append(svgEl("text", { x: left - 6, y: py(t) + 4, "text-anchor": "end" }, t.toFixed(3)));
+  }
+  for (const t of ticks(x0, x1)) {
+    svg.append(svgEl("text", { x: px(t), y: H - bottom + 30, "text-anchor": "middle" }, t.toPrecision(3)));
+  }
+  svg.append(svgEl("text", { x: (left + W - right) / 2, y: H - 8, "text-anchor": "middle" },
+    `${curve.label} (${curve.unit})`));
+  svg.append(svgEl("text", { x: 14, y: (top + H - bottom) / 2, "text-anchor": "middle",
+    transform: `rotate(-90 14 ${(top + H - bottom) / 2})` }, `change in p(${genre})`));
+  const range = Math.max(...effect) - Math.min(...effect);
+  $("ale-how").textContent = `How to read it: the line is how much the model's probability of ${genre} moves, on ` +
+    `average over ${curve.values.length} held-out clips, as their ${curve.label} is set across its range (0 = the ` +
+    `clips' average); here it spans ${range.toFixed(3)}. The band is the ${curve.band}; each tick at the bottom is ` +
+    `one clip's own value, so where ticks are few the curve rests on little data.`;
+}
+
+async function showAle() {
+  const descriptor = state.aleIndex.descriptors.find((d) => d.name === $("ale-descriptor").value);
+  const curve = await api(descriptor.links.json);
+  const genre = $("ale-genre").value;
+  if (!(genre in curve.effects)) return;
+  drawAle(curve, genre);
+}
+
+function fillAleReader(index) {
+  state.aleIndex = index;
+  const genres = state.models.find((m) => m.name === state.model).genres;
+  const fill = (select, items) => {
+    const kept = select.value;
+    select.replaceChildren(...items.map(([value, label]) => {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      return option;
+    }));
+    if (items.some(([value]) => value === kept)) select.value = kept;
+  };
+  fill($("ale-genre"), genres.map((g) => [g, g]));
+  fill($("ale-descriptor"), index.descriptors.map((d) => [d.name, `${d.label} (${d.unit})`]));
+  $("ale-reader").hidden = $("ale-one").hidden = false;
+  showAle().catch(showError);
+}
+
 async function loadAle() {
   try {
     const gallery = $("ale-gallery");
     gallery.replaceChildren();
     const index = await api(`/v1/global/ale?model=${encodeURIComponent(state.model)}`);
+    fillAleReader(index);
     for (const d of index.descriptors) {
       const figure = document.createElement("figure");
       const img = document.createElement("img");
@@ -468,6 +547,7 @@ async function loadAle() {
       gallery.append(figure);
     }
   } catch (problem) {
+    $("ale-reader").hidden = $("ale-one").hidden = true;
     $("ale-gallery").textContent = problem.detail || "No global plots for this model.";
   }
 }
@@ -488,6 +568,7 @@ function setUp() {
   $("upload-form").addEventListener("submit", predict);
   $("explain-form").addEventListener("submit", explain);
   $("compare-form").addEventListener("submit", compareWith);
+  for (const id of ["ale-genre", "ale-descriptor"]) $(id).addEventListener("change", () => showAle().catch(showError));
   loadOptions();
   loadModel();
 }

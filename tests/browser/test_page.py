@@ -99,6 +99,14 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     assert page.locator("#segments tbody tr").count() >= 3
     assert "random" in page.inner_text("#faithfulness")
 
+    page.wait_for_selector("#ale-plot polyline.curve")  # one genre's curve, large, from the served curves
+    descriptor = page.input_value("#ale-descriptor")
+    curve = page.request.get(f"{page.url.rstrip('/')}/v1/global/ale/{descriptor}.json?model=demo").json()
+    assert page.locator("#ale-plot line.rug").count() == len(curve["values"])
+    page.select_option("#ale-genre", "metal")
+    page.wait_for_function("document.getElementById('ale-how').textContent.includes('probability of metal')")
+    assert "where ticks are few" in page.inner_text("#ale-how")
+    page.click("#ale-title ~ details summary")  # every genre and feature at once, folded away
     page.wait_for_selector("#ale-gallery figure img")
     page.wait_for_function(
         "[...document.querySelectorAll('#ale-gallery img')].every(i => i.complete && i.naturalWidth)"
