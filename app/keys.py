@@ -56,9 +56,9 @@ class ApiKeyMiddleware:
         upload = scope["method"] == "POST" and path in UPLOADS
         exceeded = await run_in_threadpool(self.limits.hit, name, upload=upload)
         if exceeded is not None:
-            kind = "uploads" if exceeded.limit in self.limits.uploads else "requests"
             raise RateLimitedError(
-                f"Key {name!r} has used its budget of {exceeded.limit} {kind}; retry in {exceeded.retry_after_s} s.",
+                f"Key {name!r} has used its budget of {exceeded.limit} {exceeded.kind}; "
+                f"retry in {exceeded.retry_after_s} s.",
                 code="rate_limited",
                 retry_after_s=exceeded.retry_after_s,
             )

@@ -20,7 +20,7 @@ from musicxai.audio.sniff import sniff_audio
 from musicxai.errors import BundleError, ParameterError, UnsupportedMediaError
 from musicxai.model.bundle import FORMAT_VERSION, MODEL_FILE, BundleMeta, SplitInfo, TrainingData, write_bundle_meta
 from musicxai.model.features import FeatureSettings, Normalisation
-from musicxai.model.keras_model import import_keras
+from musicxai.model.keras_model import read_keras_model
 from musicxai.model.onnx_runtime import probe_batch
 from training.dataset import build_windows
 from training.gtzan import Track
@@ -112,11 +112,7 @@ def create_bundle(
     out = Path(out)
     if out.exists():
         raise ParameterError(f"{out} exists already; choose a new bundle folder")
-    keras = import_keras(None)
-    try:
-        model = keras.saving.load_model(model_path, compile=False)
-    except Exception as exc:  # Keras raises many types for a file it cannot read
-        raise BundleError(f"{model_path} could not be loaded by Keras: {exc}") from exc
+    model = read_keras_model(model_path)
     check_model(model, genres, features)
     norm = normalisation or Normalisation(mean=[0.0] * features.n_mels, std=[1.0] * features.n_mels)
     tracks = eval_tracks(eval_data, genres) if eval_data is not None else []

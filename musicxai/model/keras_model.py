@@ -30,6 +30,15 @@ def import_keras(backend: Backend | None):
     return keras
 
 
+def read_keras_model(model_path: Path, *, backend: Backend | None = None):
+    """The ``keras.Model`` in ``model_path``, unchecked; a file Keras cannot read is a :class:`BundleError`."""
+    keras = import_keras(backend)
+    try:
+        return keras.saving.load_model(model_path, compile=False)
+    except Exception as exc:  # Keras raises many types for a broken file
+        raise BundleError(f"{model_path} could not be loaded by Keras: {exc}") from exc
+
+
 def load_keras_model(
     model_path: Path, *, input_shape: tuple[int, int, int], num_classes: int, backend: Backend | None = None
 ):
@@ -38,11 +47,7 @@ def load_keras_model(
     input_shape : (n_mels, frames, 1) the bundle's features give; the model must agree.
     num_classes : number of genres the bundle lists; the model's output must agree.
     """
-    keras = import_keras(backend)
-    try:
-        model = keras.saving.load_model(model_path, compile=False)
-    except Exception as exc:  # Keras raises many types for a broken file
-        raise BundleError(f"{model_path} could not be loaded by Keras: {exc}") from exc
+    model = read_keras_model(model_path, backend=backend)
     model_in = tuple(model.input_shape[1:])
     model_out = model.output_shape[-1]
     if model_in != tuple(input_shape):

@@ -71,6 +71,7 @@ class ApiKeys:
 @dataclass(frozen=True)
 class Exceeded:
     limit: RateLimitItem
+    kind: str  # "requests" or "uploads": which budget it is
     retry_after_s: int
 
 
@@ -91,7 +92,8 @@ class RateLimits:
     def hit(self, name: str, *, upload: bool) -> Exceeded | None:
         """Count one request of key ``name``; ``None`` if it is within budget, else the budget it
         exceeds and the seconds until it has room again."""
-        items = [*self.requests, *(self.uploads if upload else [])]
+        items = [(item, "requests") for item in self.requests]
+        items += [(item, "uploads") for item in self.uploads] if upload else []
         try:
             return _hit(self.shared, items, name)
         except Exception as exc:  # the shared store (Redis) is down: count in this process meanwhile
@@ -99,9 +101,9 @@ class RateLimits:
             return _hit(self.local, items, name)
 
 
-def _hit(limiter: MovingWindowRateLimiter, items: list[RateLimitItem], name: str) -> Exceeded | None:
-    for item in items:
+def _hit(limiter: MovingWindowRateLimiter, items: list[tuple[RateLimitItem, str]], name: str) -> Exceeded | None:
+    for item, kind in items:
         if not limiter.hit(item, name):
             reset = limiter.get_window_stats(item, name).reset_time
-            return Exceeded(item, max(1, math.ceil(reset - time.time())))
+            return Exceeded(item, kind, max(1, math.ceil(reset - time.time())))
     return None

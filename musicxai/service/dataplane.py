@@ -203,12 +203,11 @@ class DataPlane:
 
     def job(self, job_id: str, *, owner: str | None = None) -> JobRecord:
         try:
-            record = self.ledger.get(job_id)
+            return self.ledger.require(job_id, owner=owner)
+        except NotFoundError:
+            raise
         except Exception as exc:
             raise ServiceUnavailableError("The job store is unreachable right now.") from exc
-        if record is None or record.owner != owner:
-            raise NotFoundError(f"No explanation job with id {job_id!r}.")
-        return record
 
     def artifact(self, job_id: str, name: str, *, owner: str | None = None) -> bytes:
         names = [*ARTIFACT_FILES.values(), PREVIEW_FILE]

@@ -92,9 +92,10 @@ class JobLedger:
         """Take the queued figures; each is handed out once, to whichever API process asks first."""
         raise NotImplementedError
 
-    def require(self, job_id: str) -> JobRecord:
+    def require(self, job_id: str, *, owner: str | None = None) -> JobRecord:
+        """The job, if it exists and belongs to ``owner``: to another key it does not exist."""
         record = self.get(job_id)
-        if record is None:
+        if record is None or record.owner != owner:
             raise NotFoundError(f"No explanation job with id {job_id!r}.")
         return record
 

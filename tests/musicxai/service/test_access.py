@@ -37,8 +37,10 @@ def test_each_key_has_its_own_budget_and_uploads_cost_on_top():
     assert [limits.hit("alice", upload=False) for _ in range(3)] == [None] * 3
     exceeded = limits.hit("alice", upload=False)
     assert str(exceeded.limit) == "3 per 1 minute" and 1 <= exceeded.retry_after_s <= 60
+    assert exceeded.kind == "requests"
     assert limits.hit("bob", upload=True) is None
-    assert str(limits.hit("bob", upload=True).limit) == "1 per 1 minute"
+    uploads = limits.hit("bob", upload=True)
+    assert str(uploads.limit) == "1 per 1 minute" and uploads.kind == "uploads"
 
 
 def test_processes_sharing_redis_share_one_count_per_key(redis_url):
