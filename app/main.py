@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.admission import AdmissionMiddleware
 from app.api.openapi import install_request_schemas
-from app.api.routes import explanations, global_ale, health, models, predictions
+from app.api.routes import explanations, global_ale, global_attributions, health, models, predictions
 from app.body_limit import BodyLimitMiddleware
 from app.keys import PREFIX as KEYS_PREFIX
 from app.keys import ApiKeyMiddleware
@@ -58,7 +58,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = ApiMetrics()
     install_problem_handlers(app)
-    for router in (predictions.router, explanations.router, global_ale.router, models.router, health.router):
+    for router in (
+        predictions.router,
+        explanations.router,
+        global_ale.router,
+        global_attributions.router,
+        models.router,
+        health.router,
+    ):
         app.include_router(router)
     keys = settings.api_key_set()
     install_request_schemas(app, (*explanations.REQUEST_MODELS, Problem), keys_prefix=KEYS_PREFIX if keys else None)

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import urls
+from musicxai.explain.genre_maps import GenreMaps, MapView
 from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.preview import Preview
 from musicxai.explain.result import ExplanationResult
 from musicxai.model.bundle import AleDescriptor, AleIndex
+from musicxai.service.batches import BatchStatus
 from musicxai.service.ledger import JobRecord, JobStatus
 from musicxai.service.schemas import Prediction
 
@@ -135,3 +137,23 @@ class AleGallery(AleIndex):
             for entry in index.descriptors
         ]
         return cls(**index.model_dump(exclude={"descriptors"}), model=model, descriptors=entries)
+
+
+class BundleGenreMaps(GenreMaps):
+    """A bundle's per-genre maps, computed offline over its held-out tracks."""
+
+    links: dict[MapView, str] = Field(description="each view's picture: every genre's map on one colour scale")
+
+    @classmethod
+    def of(cls, maps: GenreMaps, *, asked: str | None) -> BundleGenreMaps:
+        return cls(**dict(maps), links={view: urls.attributions_file(view.png, asked) for view in MapView})
+
+
+class Batch(BatchStatus):
+    """A per-genre batch: its member jobs, and the maps once every member has finished."""
+
+    links: dict[str, str] = Field(description="self; time_band and time_source pictures once succeeded")
+
+    @classmethod
+    def of(cls, status: BatchStatus) -> Batch:
+        return cls(**dict(status), links=urls.batch_links(status.id, status.status))

@@ -1,4 +1,5 @@
-"""The offline commands: corpus, train, evaluate, ale, realset, detector, import-pretrained, bundle create.
+"""The offline commands: corpus, train, evaluate, ale, explain-corpus, realset, detector, import-pretrained,
+bundle create.
 
 Each handler imports the training package lazily, so ``musicxai --help`` starts instantly.
 """
@@ -56,6 +57,23 @@ def _ale(args: argparse.Namespace) -> None:
 
     out = build_ale(args.bundle, args.data, bins=args.bins, engine=args.ale_backend, max_clips=args.max_clips)
     print(f"wrote ALE artifacts to {out}")
+
+
+def _explain_corpus(args: argparse.Namespace) -> None:
+    from musicxai.config import Settings
+    from musicxai.explain.methods import Method
+    from training.explain_corpus import build_genre_maps
+
+    out = build_genre_maps(
+        args.bundle,
+        args.data,
+        per_genre=args.per_genre,
+        method=Method(args.method),
+        num_samples=args.num_samples,
+        seed=args.seed,
+        options=Settings().runner_options(),
+    )
+    print(f"wrote per-genre attribution maps to {out}")
 
 
 def _realset(args: argparse.Namespace) -> None:
@@ -162,6 +180,17 @@ def add_offline_commands(sub) -> None:
     p.add_argument("--ale-backend", choices=("pyale", "effector"), default="pyale")
     p.add_argument("--max-clips", type=int, default=150, help="held-out clips used (a seeded subsample)")
     p.set_defaults(func=_ale)
+
+    p = sub.add_parser(
+        "explain-corpus", help="per-genre attribution maps of a bundle over its held-out tracks (attributions/)"
+    )
+    p.add_argument("--bundle", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True, help="folder holding genres_original/")
+    p.add_argument("--per-genre", type=int, default=8, help="held-out clips per labelled genre (a seeded draw)")
+    p.add_argument("--method", choices=("lime", "shap", "gradient"), default="lime")
+    p.add_argument("--num-samples", type=int, default=None, help="samples per window game (default 64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_explain_corpus)
 
     p = sub.add_parser("realset", help="rebuild the real-audio evaluation set from Debian packages (apt-get download)")
     p.add_argument("--out", type=Path, required=True, help="e.g. data/realset")

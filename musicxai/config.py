@@ -32,6 +32,7 @@ ENGINE_CACHE_SIZE = 4  # explanation engines a worker keeps (each holds a clip's
 MAX_INFLIGHT_PREDICTIONS = 8  # on 2 cores a prediction takes ~0.5 s: 8 in flight answer within ~4 s
 MAX_QUEUED_JOBS = 100  # ~8 minutes of page-default jobs for one CPU worker
 MAX_QUEUED_JOBS_PER_KEY = 10  # with keys on: one client can hold a tenth of the queue
+MAX_BATCH_CLIPS = 24  # clips of one per-genre batch job: two jobs each, half the queue's bound
 RATE_LIMIT = "600/minute"  # per key, every /v1 call: the page polls a job twice a second
 UPLOAD_RATE_LIMIT = "30/minute"  # per key, on top, for calls that send a clip (~0.6 s of CPU each here)
 MIN_DURATION_S = 1.0  # shorter than one second is too little for a 3 s-window classifier to say anything
@@ -98,6 +99,9 @@ class Settings(BaseSettings):
     prediction_retry_after_s: int = Field(2, ge=1, description="Retry-After of a prediction refused as busy")
     max_queued_jobs: int = Field(
         MAX_QUEUED_JOBS, ge=1, description="explanation jobs queued or running; a new one past this gets 503"
+    )
+    max_batch_clips: int = Field(
+        MAX_BATCH_CLIPS, ge=2, description="clips one per-genre attribution batch may name (two jobs each)"
     )
     queue_retry_after_s: int = Field(15, ge=1, description="Retry-After of a job refused because the queue is full")
     api_keys: str = Field(

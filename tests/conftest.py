@@ -100,9 +100,11 @@ def tiny_gtzan(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_bundle(tiny_gtzan, tmp_path_factory) -> Path:
-    """A real bundle from a 1-epoch training run on the tiny data, with ALE plots of 4 descriptors."""
+    """A real bundle from a 1-epoch training run on the tiny data, with ALE plots of 4 descriptors and
+    per-genre attribution maps over one held-out clip per genre."""
     from training.ale import compute_ale, held_out_spectrograms, write_ale
     from training.descriptors import build_descriptors
+    from training.explain_corpus import build_genre_maps
 
     out = train_tiny(tiny_gtzan, tmp_path_factory.mktemp("models") / "tiny", epochs=1)
     classifier = GenreClassifier.load(out)
@@ -112,6 +114,7 @@ def tiny_bundle(tiny_gtzan, tmp_path_factory) -> Path:
     spectrograms = held_out_spectrograms(out, tiny_gtzan, max_clips=None)
     curves, _ = compute_ale(classifier, spectrograms, bins=4, descriptors=chosen)
     write_ale(out, curves, meta={"bundle": out.name, "engine": "pyale", "bins": 4})
+    build_genre_maps(out, tiny_gtzan, per_genre=1, num_samples=16)
     return out
 
 

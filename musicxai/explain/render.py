@@ -18,6 +18,7 @@ from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from musicxai.explain.faithfulness import FaithfulnessCurves
+from musicxai.explain.genre_maps import GenreMaps, MapView
 from musicxai.model.features import FeatureSettings
 
 HZ_TICKS = (0, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
@@ -87,6 +88,39 @@ def faithfulness_png(curves: FaithfulnessCurves, *, title: str) -> bytes:
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.13, top=0.92)
     plot_faithfulness(curves, ax=ax)
     ax.set_title(title)
+    return _png(fig)
+
+
+def genre_maps_png(maps: GenreMaps, view: MapView) -> bytes:
+    """One panel per genre (mean share of the evidence per cell), on one colour scale shared by all."""
+    genres = list(maps.genres)
+    cols = min(5, max(1, len(genres)))
+    rows = max(1, -(-len(genres) // cols))
+    fig = Figure(figsize=(3.0 * cols + 1.2, 2.3 * rows + 0.8))
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)).ravel()
+    means = {g: np.asarray(maps.genres[g].views[view].mean) for g in genres}
+    limit = max((float(np.abs(m).max()) for m in means.values()), default=0.0) or 1.0
+    scale = ScalarMappable(norm=TwoSlopeNorm(0.0, -limit, limit), cmap=DIVERGING)
+    labels = maps.rows[view]
+    for ax, genre in zip(axes, genres, strict=False):
+        ax.imshow(
+            means[genre],
+            origin="lower",
+            aspect="auto",
+            cmap=scale.cmap,
+            norm=scale.norm,
+            extent=(0, 1, -0.5, len(labels) - 0.5),
+        )
+        ax.set_title(f"{genre} · {maps.genres[genre].clips} clips", fontsize="medium")
+        ax.set_yticks(range(len(labels)), labels if len(labels) <= 2 else [lb.split("–")[0] for lb in labels])
+    for ax in axes[len(genres) :]:
+        ax.set_axis_off()
+    for ax in axes[-cols:]:
+        ax.set_xlabel("relative time in the clip")
+    what = "mel band (low edge, Hz)" if view is MapView.time_band else "source"
+    fig.supylabel(what)
+    fig.suptitle(f"What {maps.model} listens to, per genre · {maps.method.upper()} over {maps.clips} clips")
+    fig.colorbar(scale, ax=axes.tolist(), label="share of the clip's attribution (red: for the genre)", shrink=0.9)
     return _png(fig)
 
 

@@ -3,6 +3,8 @@ the HTTP contract is tested in-process in ``tests/app/``."""
 
 import io
 import json
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -155,3 +157,39 @@ def test_with_keys_two_api_processes_share_each_keys_budget_and_keep_keys_apart(
         codes = [(a if i % 2 else b).get("/v1/models", headers=auth["carol"]).status_code for i in range(101)]
         assert codes[:100] == [200] * 100 and codes[100] == 429
         assert b.get("/v1/models", headers=auth["bob"]).status_code == 200
+
+
+def test_a_batch_over_two_uploaded_clips_runs_as_ordinary_jobs_and_gives_per_genre_maps(distributed):
+    second = distributed.start_worker("second")  # the members are separate messages: any free worker takes one
+    try:
+        with distributed.client() as client:
+            ids = [
+                client.post("/v1/predictions", files={"file": ("c.wav", wav_bytes(6.0, seed=s), "audio/wav")}).json()[
+                    "id"
+                ]
+                for s in (21, 22)
+            ]
+            created = client.post("/v1/global/attributions/batches", json={"prediction_ids": ids, "num_samples": 1})
+            assert_problem(created, 422)  # a batch takes no sampling options: the maps' own defaults
+            created = client.post("/v1/global/attributions/batches", json={"prediction_ids": ids, "method": "shap"})
+            assert created.status_code == 202, created.text
+            batch = created.json()
+
+            def finished() -> dict | None:
+                doc = client.get(created.headers["location"]).json()
+                return doc if doc["status"] in ("succeeded", "failed") else None
+
+            done = wait_until(finished, timeout=240, what="the batch's four jobs")
+            assert done["status"] == "succeeded" and done["clips_explained"] == 2, done
+            assert {m["status"] for m in done["members"]} == {"succeeded"}
+            for member in batch["members"]:  # each member is an ordinary job, with its own artifacts
+                job = client.get(f"/v1/explanations/{member['job_id']}").json()
+                assert job["params"]["segmentation"] in ("time_frequency", "sources") and job["method"] == "shap"
+            assert done["result"]["method"] == "shap" and done["result"]["clips"] == 2
+            png = client.get(done["links"]["time_band"])
+            assert png.headers["content-type"] == "image/png"
+        logs = distributed.log("worker") + distributed.log("second")
+        assert all(f"job {m['job_id']}: succeeded" in logs for m in batch["members"])
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=30)

@@ -1,0 +1,90 @@
+"""``/v1/global/attributions``: what the model listens to, per genre. A bundle's maps come from its
+held-out tracks (computed offline, like ALE); a batch makes them from clips a user uploaded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.api import urls
+from app.api.deps import DataPlaneDep, MetricsDep, OwnerDep
+from app.api.openapi import media, problems
+from app.schemas import Batch, BundleGenreMaps
+from musicxai.explain.genre_maps import read_genre_maps, read_genre_maps_png
+from musicxai.service.batches import Batches, BatchRequest
+
+router = APIRouter(prefix=urls.ATTRIBUTIONS, tags=["global explanations"])
+ModelQuery = Annotated[str | None, Query(description="bundle name; default: the service's default")]
+PNG = "image/png"
+
+
+def get_batches(dataplane: DataPlaneDep) -> Batches:
+    return Batches(dataplane)
+
+
+BatchesDep = Annotated[Batches, Depends(get_batches)]
+
+
+@router.get(
+    "",
+    response_model=BundleGenreMaps,
+    summary="A bundle's per-genre attribution maps over its held-out tracks (relative time × mel band, "
+    "relative time × harmonic/percussive: mean share of each clip's evidence and its spread)",
+    responses=problems(404),
+)
+def read_bundle_maps(dataplane: DataPlaneDep, model: ModelQuery = None) -> BundleGenreMaps:
+    return BundleGenreMaps.of(read_genre_maps(dataplane.registry.path(model)), asked=model)
+
+
+@router.post(
+    "/batches",
+    status_code=202,
+    response_model=Batch,
+    summary="Per-genre maps over your own clips: queue (or find) both explanation jobs of every named "
+    "prediction; idempotent, the same request returns the same batch",
+    responses=problems(400, 404, 422, 429, 503, 507),
+)
+async def create_batch(body: BatchRequest, batches: BatchesDep, metrics: MetricsDep, owner: OwnerDep) -> JSONResponse:
+    batch = await run_in_threadpool(batches.create, body, owner=owner)
+    metrics.jobs_created.labels(body.method).inc(len(batch.members))
+    return JSONResponse(
+        Batch.of(batch).model_dump(mode="json"), status_code=202, headers={"Location": urls.batch(batch.id)}
+    )
+
+
+@router.get(
+    "/batches/{batch_id}",
+    response_model=Batch,
+    summary="A batch's status (read from its member jobs) and, once they have finished, its maps",
+    responses=problems(404, 503),
+)
+def read_batch(batch_id: str, batches: BatchesDep, owner: OwnerDep) -> Batch:
+    return Batch.of(batches.status(batch_id, owner=owner))
+
+
+@router.get(
+    "/batches/{batch_id}/{filename}",
+    summary="A finished batch's picture: time_band.png or time_source.png",
+    response_class=Response,
+    responses=media(PNG) | problems(404, 503),
+)
+def read_batch_picture(batch_id: str, filename: str, batches: BatchesDep, owner: OwnerDep) -> Response:
+    return Response(batches.picture(batch_id, filename, owner=owner), media_type=PNG)
+
+
+@router.get(
+    "/{filename}",
+    summary="A bundle's map picture: time_band.png or time_source.png, every genre on one colour scale",
+    response_class=Response,
+    responses=media(PNG) | {304: {"description": "Not Modified"}} | problems(404),
+)
+def read_bundle_picture(filename: str, dataplane: DataPlaneDep, request: Request, model: ModelQuery = None) -> Response:
+    data = read_genre_maps_png(dataplane.registry.path(model), filename)
+    etag = f'"{dataplane.registry.bundle_id(model)}:{filename}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=PNG, headers=headers)
