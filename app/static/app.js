@@ -6,6 +6,7 @@ const KEY_STORAGE = "musicxai-key";  // kept for this tab only: closing it forge
 const state = {
   file: null, objectUrl: null, prediction: null, limits: null, models: [], model: null,
   key: sessionStorage.getItem(KEY_STORAGE), keyPrompt: null, job: null, jobParams: null, methods: [], aleIndex: null,
+  maps: null,
 };
 
 function showError(problem) {
@@ -120,6 +121,7 @@ async function loadModel() {
       state.model = select.value;
       describeModel();
       loadAle();
+      loadMaps();
       $("prediction").hidden = true;
       $("explain").hidden = true;
     });
@@ -128,6 +130,7 @@ async function loadModel() {
     $("limits").textContent = `${models.limits.accepted_formats} · up to ${mib(models.limits.max_upload_bytes)} · ` +
       `at least ${models.limits.min_duration_s} s · the first ${models.limits.max_duration_s} s are analysed`;
     loadAle();
+    loadMaps();
   } catch (problem) {
     showError(problem);
   }
@@ -552,6 +555,102 @@ async function loadAle() {
   }
 }
 
+// ColorBrewer RdBu at the two ends, white at zero: the same reading as the heatmaps' colours
+function shareColour(value, limit) {
+  const t = Math.min(1, Math.abs(value) / (limit || 1));
+  const [r, g, b] = value >= 0 ? [178, 24, 43] : [33, 102, 172];
+  const mix = (c) => Math.round(255 + (c - 255) * t);
+  return `rgb(${mix(r)}, ${mix(g)}, ${mix(b)})`;
+}
+
+function percent(share) { return `${(100 * share).toFixed(1)} %`; }
+
+function drawMap(table, rows, view, title) {
+  const limit = Math.max(...view.mean.flat().map(Math.abs));
+  const caption = document.createElement("caption");
+  caption.textContent = `${title} (darkest: ${percent(limit)} of a clip's evidence in one cell)`;
+  const head = document.createElement("tr");
+  head.append(document.createElement("th"));
+  for (let i = 0; i < state.maps.time_bins; i++) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = i % 2 === 0 ? `${(100 * i) / state.maps.time_bins} %` : "";
+    head.append(th);
+  }
+  const thead = document.createElement("thead");
+  thead.append(head);
+  const body = document.createElement("tbody");
+  for (let r = rows.length - 1; r >= 0; r--) {  // high bands on top, as in a spectrogram
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = rows[r];
+    tr.append(th);
+    view.mean[r].forEach((mean, c) => {
+      const td = document.createElement("td");
+      td.style.background = shareColour(mean, limit);
+      td.title = `${rows[r]}, ${c * 10}-${(c + 1) * 10} % of the clip: ${percent(mean)} ± ${percent(view.std[r][c])}`;
+      tr.append(td);
+    });
+    body.append(tr);
+  }
+  table.replaceChildren(caption, thead, body);
+}
+
+function showMap() {
+  const genre = $("maps-genre").value;
+  const entry = state.maps.genres[genre];
+  if (!entry) return;
+  const views = entry.views;
+  drawMap($("maps-band"), state.maps.rows.time_band, views.time_band, "Time × mel band");
+  drawMap($("maps-source"), state.maps.rows.time_source, views.time_source, "Time × harmonic / percussive");
+  const cells = views.time_band.mean.flatMap((row, r) => row.map((mean, c) => ({ mean, r, c })));
+  const top = cells.reduce((a, b) => (b.mean > a.mean ? b : a));
+  const [harmonic, percussive] = views.time_source.mean.map((row) => row.reduce((a, b) => a + b, 0));
+  $("maps-how").textContent = `How to read it: over ${entry.clips} clips the model called ${genre}, the strongest ` +
+    `evidence for ${genre} sits in ${state.maps.rows.time_band[top.r]} at ${top.c * 10}-${(top.c + 1) * 10} % of ` +
+    `the clip (${percent(top.mean)} of a clip's evidence on average, ± ${percent(views.time_band.std[top.r][top.c])} ` +
+    `across clips); the harmonic part carries ${percent(harmonic)} of it and the percussive part ` +
+    `${percent(percussive)}. Hover a cell for its mean and spread; a spread as large as the mean means the clips disagree. ` +
+    (entry.split_half === null ? "Too few clips to check the map on two halves of them." :
+      `Two halves of the clips give maps that correlate at r = ${entry.split_half.toFixed(2)}` +
+      (entry.split_half >= 0.7 ? ": the clips share this pattern, it is not a few clips' own." : ": the clips disagree, read this map with care."));
+}
+
+async function loadMaps() {
+  try {
+    const maps = await api(`/v1/global/attributions?model=${encodeURIComponent(state.model)}`);
+    state.maps = maps;
+    const select = $("maps-genre");
+    const kept = select.value;
+    select.replaceChildren(...Object.entries(maps.genres).map(([genre, entry]) => {
+      const option = document.createElement("option");
+      option.value = genre;
+      option.textContent = `${genre} (${entry.clips} clips)`;
+      return option;
+    }));
+    if (kept in maps.genres) select.value = kept;
+    $("maps-intro").textContent = `${maps.method.toUpperCase()} explanations of ${maps.data}, each carried onto ` +
+      "one grid (tenths of the clip × mel bands, and harmonic / percussive): a cell is the mean share of a clip's " +
+      "evidence for the genre the model heard, red for it, blue against it.";
+    const gallery = $("maps-gallery");
+    gallery.replaceChildren(...Object.entries(maps.links).map(([view, url]) => {
+      const img = document.createElement("img");
+      img.loading = "lazy";
+      img.alt = `Every genre's map, ${view === "time_band" ? "time × mel band" : "time × harmonic / percussive"}`;
+      showMedia(img, url);
+      return img;
+    }));
+    $("maps-reader").hidden = $("maps-one").hidden = false;
+    showMap();
+  } catch (problem) {
+    state.maps = null;
+    $("maps-reader").hidden = $("maps-one").hidden = true;
+    $("maps-gallery").replaceChildren();
+    $("maps-intro").textContent = problem.detail || "No per-genre maps for this model.";
+  }
+}
+
 function setUp() {
   const zone = $("drop-zone");
   $("file-input").addEventListener("change", (e) => chooseFile(e.target.files[0]));
@@ -569,6 +668,7 @@ function setUp() {
   $("explain-form").addEventListener("submit", explain);
   $("compare-form").addEventListener("submit", compareWith);
   for (const id of ["ale-genre", "ale-descriptor"]) $(id).addEventListener("change", () => showAle().catch(showError));
+  $("maps-genre").addEventListener("change", showMap);
   loadOptions();
   loadModel();
 }

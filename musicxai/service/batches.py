@@ -34,7 +34,10 @@ BATCH_ID = re.compile(r"b[0-9a-f]{31}")
 class BatchRequest(BaseModel):
     """JSON body: the clips (by prediction id) whose explanations make the per-genre maps."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"prediction_ids": ["9f2c…", "41ab…", "c07e…"], "method": "lime", "seed": 0}},
+    )
 
     prediction_ids: list[str] = Field(min_length=2, description="ids predictions returned; duplicates count once")
     model: str | None = Field(None, description="bundle name; default: the service's default")

@@ -112,6 +112,23 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
         "[...document.querySelectorAll('#ale-gallery img')].every(i => i.complete && i.naturalWidth)"
     )
     assert page.locator("#ale-gallery figure").count() >= 8
+
+    maps = page.request.get(f"{page.url.rstrip('/')}/v1/global/attributions?model=demo").json()
+    page.wait_for_selector("#maps-band tbody tr")  # one genre's map, a cell per band and tenth of the clip
+    assert page.locator("#maps-band tbody tr").count() == len(maps["rows"]["time_band"])
+    assert page.locator("#maps-band tbody tr:first-child td").count() == maps["time_bins"]
+    assert page.locator("#maps-source tbody tr").count() == 2
+    genre = list(maps["genres"])[-1]
+    page.select_option("#maps-genre", genre)
+    page.wait_for_function(f"document.getElementById('maps-how').textContent.includes('the model called {genre}')")
+    assert "percussive part" in page.inner_text("#maps-how")
+    colours = page.eval_on_selector_all("#maps-band td", "cells => new Set(cells.map(c => c.style.background)).size")
+    assert colours > 1  # the cells are coloured by their values, not all alike
+    page.click("#maps-title ~ details summary")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#maps-gallery img')].length == 2 && "
+        "[...document.querySelectorAll('#maps-gallery img')].every(i => i.complete && i.naturalWidth)"
+    )
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
