@@ -86,7 +86,15 @@ def _realset(args: argparse.Namespace) -> None:
 def _detector(args: argparse.Namespace) -> None:
     from training.detector import build_music_detector
 
-    report = build_music_detector(args.realset, args.corpus, args.out, pretrained_dir=args.pretrained_dir)
+    report = build_music_detector(
+        args.realset,
+        args.corpus,
+        args.out,
+        pretrained_dir=args.pretrained_dir,
+        embedder=args.embedder,
+        epochs=args.epochs,
+        cache=args.cache,
+    )
     print(json.dumps(report, indent=2))
 
 
@@ -201,6 +209,14 @@ def add_offline_commands(sub) -> None:
     p.add_argument("--corpus", type=Path, default=None, help="demo corpus: its train split joins as music")
     p.add_argument("--pretrained-dir", type=Path, default=Path("models/pretrained"))
     p.add_argument("--out", type=Path, default=Path("models/detector"))
+    p.add_argument(
+        "--embedder",
+        choices=("tagger", "distilled"),
+        default="tagger",
+        help="what embeds a window: the MTT tagger (default), or a small CNN distilled from it on the same clips",
+    )
+    p.add_argument("--epochs", type=int, default=12, help="at most this many epochs of distillation")
+    p.add_argument("--cache", type=Path, default=None, help="an .npz keeping the tagger's embeddings between runs")
     p.set_defaults(func=_detector)
 
     p = sub.add_parser("import-pretrained", help="convert a musicnn checkpoint (MSD_vgg, MTT_vgg) to Keras 3")

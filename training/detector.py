@@ -7,6 +7,8 @@ mean + std beat the mean alone). A logistic regression separates music (the part
 clips of the synthetic corpus's train split, so renders are not called noise) from recorded speech,
 effects, ambience, noise and tones. Its regularisation and the threshold come from out-of-fold answers
 of a cross-validation grouped by package on the train part; the report part is never looked at here.
+With ``embedder="distilled"`` a small CNN taught the tagger's embedding (``training/detector_distil.py``)
+takes its place, ~14 times cheaper a window, and the regression is fitted on its embeddings the same way.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from musicxai.audio.decode import load_audio
 from musicxai.model.bundle import MODEL_FILE
 from musicxai.model.detector import DETECTOR_FILE, DetectorMeta, pooled, spread_windows
 from musicxai.model.features import FeatureSettings, Normalisation, clip_windows
+from training.detector_distil import cached_teacher, distil, embed_clips
 from training.models import build_music_embedder
 from training.pretrained import FEATURE_LAYER
 from training.realset import Part, excerpts
@@ -39,6 +42,7 @@ MAX_WINDOWS = 10  # 10 evenly spaced 3 s windows: a 30 s clip in full, a long on
 STRENGTHS = (0.01, 0.1, 1.0)  # inverse L2 strengths tried (sklearn's C)
 MAX_FALSE_ALARM = 0.04  # the threshold keeps out-of-fold false alarms on music at or under this
 FOLDS = 5
+EMBEDDERS = ("tagger", "distilled")
 
 
 @dataclass
@@ -110,23 +114,42 @@ def folded(model: LogisticRegression, scaler: StandardScaler) -> tuple[np.ndarra
     return weights, float(model.intercept_[0] - np.sum(weights * scaler.mean_))
 
 
-def clip_features(paths: list[Path], embedder: keras.Model, features: FeatureSettings) -> np.ndarray:
-    """Pooled embeddings of each clip, from the same spread of windows the service uses."""
-    rows = []
-    for path in paths:
-        windows = spread_windows(clip_windows(load_audio(path, sr=features.sample_rate).samples, features), MAX_WINDOWS)
-        rows.append(pooled(embedder.predict(windows[..., None], batch_size=64, verbose=0).astype(np.float64)))
-    return np.array(rows)
+def clip_windows_of(paths: list[Path], features: FeatureSettings) -> list[np.ndarray]:
+    """Every window of each clip, un-normalised, framed as the service frames it."""
+    return [clip_windows(load_audio(path, sr=features.sample_rate).samples, features) for path in paths]
+
+
+def pooled_clips(embeddings: list[np.ndarray], max_windows: int = MAX_WINDOWS) -> np.ndarray:
+    """Each clip's pooled embedding over ``max_windows`` of its windows, evenly spaced (the service's)."""
+    return np.array([pooled(spread_windows(e, max_windows)) for e in embeddings])
+
+
+def cross_validated(data: ClipFeatures) -> dict:
+    """The fitting report's out-of-fold figures at its chosen C (for comparing embedders)."""
+    report = fit_detector(data)[2]
+    return {"C": report["C"], **report["cross_validation"][str(report["C"])]}
 
 
 def build_music_detector(
-    realset: Path, corpus: Path | None, out: Path, *, pretrained_dir: Path, tagger: str = TAGGER, seed: int = 0
+    realset: Path,
+    corpus: Path | None,
+    out: Path,
+    *,
+    pretrained_dir: Path,
+    embedder: str = "tagger",
+    epochs: int = 12,
+    cache: Path | None = None,
+    tagger: str = TAGGER,
+    seed: int = 0,
 ) -> dict:
     """Fit on the real-audio train part (plus the synthetic corpus's train split as music) and write
-    ``out``; returns the fitting report."""
+    ``out``; returns the fitting report. ``embedder``: ``tagger`` (the MTT tagger itself) or
+    ``distilled`` (the small CNN taught the tagger's embedding on these same clips)."""
+    if embedder not in EMBEDDERS:
+        raise ValueError(f"embedder must be one of {EMBEDDERS}, not {embedder!r}")
     features = MUSIC_VGG_FEATURES
     backbone = keras.saving.load_model(Path(pretrained_dir) / tagger / "backbone.keras", compile=False)
-    embedder = build_music_embedder(features.input_shape, backbone, name="music_detector")
+    teacher = build_music_embedder(features.input_shape, backbone, name="music_detector")
     train = excerpts(realset, Part.train)
     paths = [path for _, path in train]
     is_music = [int(entry.is_music) for entry, _ in train]
@@ -137,23 +160,40 @@ def build_music_detector(
         paths += [synthetic[i].path for i in chosen]
         is_music += [1] * len(chosen)
         groups += [f"synthetic:{synthetic[i].genre}" for i in chosen]
-    data = ClipFeatures(clip_features(paths, embedder, features), np.array(is_music), np.array(groups))
-    model, scaler, report = fit_detector(data)
-    weights, bias = folded(model, scaler)
+    clips = clip_windows_of(paths, features)
+    keys = [str(path) for path in paths]
+    said = cached_teacher(teacher, clips, keys, cache)
+    labels, packages = np.array(is_music), np.array(groups)
+    tagger_data = ClipFeatures(pooled_clips(said), labels, packages)
     training = {
         "tagger": tagger,
         "layer": FEATURE_LAYER,
-        "pooling": "mean and standard deviation over the windows",
+        "embedder": embedder,
+        "pooling": f"mean and standard deviation over up to {MAX_WINDOWS} evenly spaced windows",
         "data": "real-audio set train part"
         + (f" + {len(paths) - len(train)} synthetic train-split clips as music" if corpus else ""),
-        "clips": {"music": int(data.is_music.sum()), "not_music": int((1 - data.is_music).sum())},
+        "clips": {"music": int(labels.sum()), "not_music": int((1 - labels).sum())},
+        # out of fold on the train part, each embedder at its own chosen C and threshold
+        "candidates": {
+            f"tagger, {n} windows": cross_validated(ClipFeatures(pooled_clips(said, n), labels, packages))
+            for n in (MAX_WINDOWS, 5, 3)
+        },
     }
+    norm = Normalisation(mean=[0.0] * features.n_mels, std=[1.0] * features.n_mels)  # the tagger's own input BN
+    served, data = teacher, tagger_data
+    if embedder == "distilled":
+        served, norm, training["distillation"] = distil(clips, said, packages, epochs=epochs, seed=seed)
+        read = [spread_windows(c, MAX_WINDOWS) for c in clips]  # what the service will read of each clip
+        data = ClipFeatures(pooled_clips(embed_clips(served, read, norm)), labels, packages)
+        training["candidates"][f"distilled, {MAX_WINDOWS} windows"] = cross_validated(data)
+    model, scaler, report = fit_detector(data)
+    weights, bias = folded(model, scaler)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    embedder.save(out / MODEL_FILE)
+    served.save(out / MODEL_FILE)
     meta = DetectorMeta(
         features=features,
-        normalisation=Normalisation(mean=[0.0] * features.n_mels, std=[1.0] * features.n_mels),
+        normalisation=norm,
         max_windows=MAX_WINDOWS,
         weights=weights.tolist(),
         bias=bias,

@@ -1,13 +1,14 @@
 """Is this clip music? A small model beside the genre bundles that says how likely a clip is music.
 
 A genre classifier gives every sound a genre: speech, a door slam, rain. The detector describes a clip
-by the mean and the spread over time of a music tagger's window embedding (up to ``max_windows``
-evenly spaced windows), and a logistic regression, fitted on the real-audio set's train part where
-recorded speech, effects, ambience, noise and tones stand against music, turns that into a music
-probability. It lives in ``models/detector/``: ``model.keras`` (window -> embedding) and
-``detector.json`` (the regression with its standardisation folded in, the threshold, how both were
-chosen), and it serves every bundle, whatever the bundle's own features.
-"""
+by the mean and the spread over time of a window embedding (up to ``max_windows`` evenly spaced
+windows), and a logistic regression, fitted on the real-audio set's train part where recorded
+speech, effects, ambience, noise and tones stand against music, turns that into a music probability.
+The embedding is a music tagger's (MagnaTagATune's, cut at its 256-d layer) or that of a small CNN
+distilled from it (``training/detector_distil.py``), whichever ``model.keras`` holds. It lives in
+``models/detector/``: ``model.keras`` (normalised window -> embedding) and ``detector.json`` (the
+input normalisation, the regression with its standardisation folded in, the threshold, how all were
+chosen), and it serves every bundle, whatever the bundle's own features."""
 
 from __future__ import annotations
 

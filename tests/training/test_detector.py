@@ -17,6 +17,7 @@ from training.detector import (
     out_of_fold,
     rates,
 )
+from training.detector_distil import cached_teacher, distil, embed_clips, held_back
 from training.models import build_music_embedder
 from training.pretrained import FEATURE_LAYER
 from training.train import MUSIC_VGG_FEATURES
@@ -70,3 +71,56 @@ def test_the_served_form_is_the_regression_on_the_pooled_embedding():
     weights, bias = folded(model, scaler)
     served = [clip_music_probability(e, weights, bias) for e in embedded]
     np.testing.assert_allclose(served, model.predict_proba(scaler.transform(X))[:, 1], atol=1e-6)
+
+
+def test_held_back_windows_are_whole_packages_and_never_none():
+    groups = np.array([f"package{i % 7}" for i in range(70)])
+    held = held_back(groups, seed=0)
+    assert held.any() and not held.all()
+    assert set(groups[held]).isdisjoint(groups[~held])
+    assert held_back(np.array(["only"] * 3), seed=0).all()  # one package: it is the one held back
+
+
+class CountingTeacher:
+    """Stands for the tagger: says each window's mean, and counts the windows it was asked about."""
+
+    def __init__(self) -> None:
+        self.windows = 0
+
+    def predict(self, x, batch_size, verbose):
+        self.windows += len(x)
+        return x.mean(axis=(1, 2))
+
+
+def test_the_teachers_embeddings_are_cached_for_exactly_those_clips(tmp_path):
+    rng = np.random.default_rng(0)
+    clips = [rng.standard_normal((n, 4, 5)).astype("float32") for n in (3, 1, 2)]
+    cache, teacher = tmp_path / "teacher.npz", CountingTeacher()
+    first = cached_teacher(teacher, clips, ["a", "b", "c"], cache)
+    assert [len(e) for e in first] == [3, 1, 2] and teacher.windows == 6
+    again = cached_teacher(teacher, clips, ["a", "b", "c"], cache)
+    assert teacher.windows == 6  # read back, not asked again
+    for one, other in zip(first, again, strict=True):
+        np.testing.assert_allclose(one, other, atol=1e-6)
+    cached_teacher(teacher, clips, ["a", "b", "d"], cache)  # another clip: computed again
+    assert teacher.windows == 12
+
+
+def test_the_student_learns_what_the_teacher_says_of_a_window():
+    # the teacher's "embedding": how loud each half of the band range is, which the student must read
+    rng = np.random.default_rng(0)
+    clips, targets = [], []
+    for _ in range(48):
+        level = rng.uniform(-2, 2, (4, 2))  # per window: low and high bands
+        windows = rng.standard_normal((4, 16, 32)).astype("float32") * 0.3
+        windows[:, :8] += level[:, :1, None]
+        windows[:, 8:] += level[:, 1:, None]
+        clips.append(windows)
+        targets.append(np.concatenate([level, level[:, :1] - level[:, 1:]], axis=1))
+    groups = np.array([f"package{i % 8}" for i in range(48)])
+    model, norm, info = distil(clips, targets, groups, epochs=25, patience=25, learning_rate=3e-3, verbose=0)
+    assert info["windows"] == {"train": 168, "valid": 24}  # one package of 8 (6 clips × 4) held back
+    assert info["mse"]["valid"][-1] < 0.5 * info["mse"]["valid"][0]
+    said = np.concatenate(embed_clips(model, clips[:6], norm))
+    wanted = np.concatenate(targets[:6])
+    assert np.corrcoef(said[:, 0], wanted[:, 0])[0, 1] > 0.8  # standardised, but in step with the teacher

@@ -6,11 +6,16 @@ import shutil
 
 import numpy as np
 import pytest
+import soundfile as sf
 
+from musicxai.audio.decode import load_audio
 from musicxai.errors import BundleError
-from musicxai.model.detector import DETECTOR_FILE, MusicDetector, clip_music_probability, spread_windows
-from musicxai.model.features import clip_log_mel
+from musicxai.model.bundle import MODEL_FILE
+from musicxai.model.detector import DETECTOR_FILE, DetectorMeta, MusicDetector, clip_music_probability, spread_windows
+from musicxai.model.features import Normalisation, clip_log_mel
 from tests.conftest import SR, tone_clip
+from training.detector import clip_windows_of, pooled_clips
+from training.detector_distil import build_student, embed_clips
 
 DETECTOR = "models/detector"
 
@@ -56,3 +61,25 @@ def test_a_log_mel_in_its_own_features_gives_the_same_answer_as_the_samples():
     assert detector.music_probability(y, features.sample_rate, log_mel=(S, features)) == pytest.approx(from_samples)
     other = features.model_copy(update={"n_mels": 64})  # not its features: computed from the samples again
     assert detector.music_probability(y, features.sample_rate, log_mel=(S[:64], other)) == pytest.approx(from_samples)
+
+
+def test_a_distilled_folder_serves_what_training_computed(tmp_path):
+    features = MusicDetector.load(DETECTOR).meta.features
+    student = build_student(features.input_shape, 4)
+    rng = np.random.default_rng(0)
+    norm = Normalisation(mean=rng.uniform(-3, -1, features.n_mels).tolist(), std=rng.uniform(0.5, 2, 96).tolist())
+    weights, bias = rng.standard_normal(8), 0.3
+    meta = DetectorMeta(
+        features=features, normalisation=norm, max_windows=10, weights=weights.tolist(), bias=bias, threshold=0.5
+    )
+    student.save(tmp_path / MODEL_FILE)
+    (tmp_path / DETECTOR_FILE).write_text(meta.model_dump_json())
+    clip = tmp_path / "clip.wav"
+    y = np.concatenate([tone_clip(g, 0, 2.0, SR) for g in range(12)]).astype(np.float32)  # 24 s: 15 windows
+    sf.write(clip, y, SR)
+    embedded = embed_clips(student, clip_windows_of([clip], features), norm)
+    assert embedded[0].shape == (15, 4)  # every window; the pooling reads 10 of them, as the service does
+    trained = 1 / (1 + np.exp(-(pooled_clips(embedded)[0] @ weights + bias)))
+    served = MusicDetector.load(tmp_path)
+    audio = load_audio(clip, sr=features.sample_rate)
+    assert served.music_probability(audio.samples, audio.sample_rate) == pytest.approx(trained, abs=1e-5)
