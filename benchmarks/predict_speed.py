@@ -2,6 +2,8 @@
 can execute it (Keras on TensorFlow, ONNX Runtime with its default and with one thread), side by side
 in one run; with ``--clients``, also whole predictions over HTTP against a private embedded service
 (the default model) per ``--http-runtimes``, with that many concurrent clients each, upload included.
+Several ``--detector`` folders put music detectors side by side: each row and each service run is
+repeated with each.
 
 Model throughput is given at 256 windows per call and at one clip's windows per call: where the two
 match, batching concurrent predictions into one model call would not make the model cheaper.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -56,7 +59,9 @@ def main() -> None:
     parser.add_argument("--bundles", nargs="+", type=Path, default=[Path("models/demo")])
     parser.add_argument("--clip", type=Path, required=True)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--detector", type=Path, default=Path("models/detector"), help="the music detector")
+    parser.add_argument(
+        "--detector", type=Path, nargs="+", default=[Path("models/detector")], help="music detectors, one run each"
+    )
     parser.add_argument("--clients", type=int, nargs="*", default=[], help="concurrent HTTP clients, one run each")
     parser.add_argument("--requests", type=int, default=64, help="predictions per HTTP run (at least 2 per client)")
     parser.add_argument(
@@ -70,41 +75,47 @@ def main() -> None:
 
     data = args.clip.read_bytes()
     rows = []
-    for runtime, threads in RUNTIMES:
+    for (runtime, threads), folder in itertools.product(RUNTIMES, args.detector):
         options = RunnerOptions(runtime=runtime, threads=threads)
-        detector = MusicDetector.load(args.detector, options=options)
+        detector = MusicDetector.load(folder, options=options)
         detector.runner.warm_up()
         for bundle in args.bundles:
             classifier = GenreClassifier.load(bundle, options=options)
             classifier.warm_up()
             row = measure(classifier, detector, data, args.clip, args.repeats)
-            rows.append(row | {"threads": threads if row["runtime"] == "onnxruntime" else None})
+            rows.append(
+                row | {"threads": threads if row["runtime"] == "onnxruntime" else None, "detector": str(folder)}
+            )
     http = []
-    for runtime in args.http_runtimes if args.clients else []:
+    for runtime, folder in itertools.product(args.http_runtimes if args.clients else [], args.detector):
         name, _, threads = runtime.partition(":")
-        runs = over_http(data, args.clip.name, args.clients, args.requests, name, int(threads or 0))
-        http += [{"runtime": name, "threads": int(threads or 0) if name == "onnxruntime" else None, **r} for r in runs]
+        runs = over_http(data, args.clip.name, args.clients, args.requests, name, int(threads or 0), folder)
+        http += [
+            {"runtime": name, "threads": int(threads or 0) if name == "onnxruntime" else None, "detector": str(folder)}
+            | r
+            for r in runs
+        ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {"clip": str(args.clip), "machine": f"{os.cpu_count()} CPUs", "rows": rows, "http": http}
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(
-        "| bundle | runtime | decode (child process) s | features + model s | music detector s "
+        "| bundle | runtime | detector | decode (child process) s | features + model s | music detector s "
         "| windows/s (batch 256) | windows/s (one clip's) |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(
-            f"| {r['bundle']} | {runtime_label(r)} | {r['decode_s']:.3f} | {r['classify_s']:.3f} "
+            f"| {r['bundle']} | {runtime_label(r)} | {r['detector']} | {r['decode_s']:.3f} | {r['classify_s']:.3f} "
             f"| {r['detector_s']:.3f} "
             f"| {r['windows_per_s']:.0f} | {r['clip_windows_per_s']:.0f} |"
         )
     if http:
-        print("\n| runtime | concurrent clients | predictions | p50 s | p99 s | clips/s | answers |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+        print("\n| runtime | detector | concurrent clients | predictions | p50 s | p99 s | clips/s | answers |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
         for r in http:
             print(
-                f"| {runtime_label(r)} | {r['clients']} | {r['requests']} | {r['p50_s']:.3f} | {r['p99_s']:.3f} "
-                f"| {r['clips_per_s']:.1f} | {r['statuses']} |"
+                f"| {runtime_label(r)} | {r['detector']} | {r['clients']} | {r['requests']} "
+                f"| {r['p50_s']:.3f} | {r['p99_s']:.3f} | {r['clips_per_s']:.1f} | {r['statuses']} |"
             )
 
 
@@ -159,12 +170,19 @@ def measure(classifier: GenreClassifier, detector: MusicDetector, data: bytes, c
     }
 
 
-def over_http(data: bytes, name: str, clients: list[int], requests: int, runtime: str, threads: int) -> list[dict]:
-    """Start ``musicxai serve`` (embedded, default model, ``runtime`` with ``threads``) on a free port
-    and time POST /v1/predictions."""
+def over_http(
+    data: bytes, name: str, clients: list[int], requests: int, runtime: str, threads: int, detector: Path
+) -> list[dict]:
+    """Start ``musicxai serve`` (embedded, default model, ``runtime`` with ``threads``, ``detector``) on
+    a free port and time POST /v1/predictions."""
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = {"MUSICXAI_DATA_DIR": tmp, "MUSICXAI_RUNTIME": runtime, "MUSICXAI_MODEL_THREADS": str(threads)}
+        settings = {
+            "MUSICXAI_DATA_DIR": tmp,
+            "MUSICXAI_RUNTIME": runtime,
+            "MUSICXAI_MODEL_THREADS": str(threads),
+            "MUSICXAI_DETECTOR_DIR": str(Path(detector).resolve()),
+        }
         env = os.environ | settings
         log = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115 - open for the process's life
         api = subprocess.Popen(

@@ -4,6 +4,9 @@ not-music clips. The ``report`` part is only ever reported on: never train, tune
 
     python benchmarks/real_audio_eval.py --realset data/realset --part report \\
         --bundles models/demo-tags models/demo models/demo-transfer --corpus data/demo-corpus --record
+
+``--detector A B --detectors-only`` puts music detectors side by side on the same clips instead (the
+first bundle still names the synthetic test tracks).
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ def evaluate(classifier: GenreClassifier, realset: Path, part: Part) -> dict:
     }
 
 
+FITTED = ("embedder", "data", "C", "threshold", "cross_validation", "candidates", "distillation")
+
+
 def evaluate_detector(detector: MusicDetector, realset: Path, part: Part, synthetic: list[Path]) -> dict:
     """How often the detector calls not-music clips not music (per kind), and music clips not music."""
 
@@ -84,6 +90,8 @@ def evaluate_detector(detector: MusicDetector, realset: Path, part: Part, synthe
         "false_alarm_rate_synthetic": float(np.mean(said["synthetic music"])) if synthetic else None,
         "synthetic_clips": len(synthetic),
         "called_not_music_by_kind": {str(k): f"{sum(v)}/{len(v)}" for k, v in said.items()},
+        # how it was fitted, as its detector.json records it (train part only)
+        "fitted": {k: detector.meta.training.get(k) for k in FITTED if k in detector.meta.training},
     }
 
 
@@ -100,26 +108,34 @@ def main() -> None:
     parser.add_argument("--realset", type=Path, default=Path("data/realset"))
     parser.add_argument("--part", type=Part, default=Part.report)
     parser.add_argument("--bundles", nargs="+", type=Path, default=[Path("models/demo"), Path("models/demo-transfer")])
-    parser.add_argument("--detector", type=Path, default=Path("models/detector"))
+    parser.add_argument("--detector", type=Path, nargs="+", default=[Path("models/detector")], help="one or more")
+    parser.add_argument("--detectors-only", action="store_true", help="evaluate the detectors, not the bundles")
     parser.add_argument(
         "--corpus", type=Path, default=None, help="demo corpus: the first bundle's test tracks as music"
     )
     parser.add_argument("--record", action="store_true", help="write the figures into each bundle.json's reports")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/real_audio_eval.json"))
     args = parser.parse_args()
-    results = [evaluate(GenreClassifier.load(b), args.realset, args.part) for b in args.bundles]
+    bundles = [] if args.detectors_only else args.bundles
+    results = [evaluate(GenreClassifier.load(b), args.realset, args.part) for b in bundles]
     synthetic = []
     if args.corpus is not None:
         synthetic = [args.corpus / "genres_original" / t for t in read_bundle_meta(args.bundles[0]).split.test_tracks]
-    detector = evaluate_detector(MusicDetector.load(args.detector), args.realset, args.part, synthetic)
+    detectors = [
+        {"detector": str(path), **evaluate_detector(MusicDetector.load(path), args.realset, args.part, synthetic)}
+        for path in args.detector
+    ]
+    detector = detectors[0]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     document = {"part": args.part, "kinds": [k.value for k in Kind], "bundles": results, "music_detector": detector}
+    if len(detectors) > 1:
+        document["music_detectors"] = detectors
     args.out.write_text(json.dumps(document, indent=1))
     if args.record:
         command = "python " + " ".join(sys.argv)
-        for bundle, result in zip(args.bundles, results, strict=True):
+        for bundle, result in zip(bundles, results, strict=True):
             record(bundle, result, detector, command)
-    print(json.dumps(detector, indent=1))
+    print(json.dumps(detectors, indent=1))
     print("| bundle | labelled clips | top-1 | top-3 | top-1, mean over genres | per genre (top-1 / clips) |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     for r in results:
