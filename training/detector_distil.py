@@ -21,7 +21,7 @@ from keras import layers
 
 from musicxai.model.features import Normalisation, normalise
 from training.dataset import fit_normalisation
-from training.models import conv_block
+from training.models import conv_block, fit_early_stopping
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +108,15 @@ def distil(
     scale = np.where(scale > 1e-6, scale, 1.0)  # a unit the teacher never moves stays a constant to learn
     model = build_student((*x["train"].shape[1:], 1), y["train"].shape[1])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    curves = model.fit(
-        normalise(x["train"], norm),
-        (y["train"] - centre) / scale,
-        validation_data=(normalise(x["valid"], norm), (y["valid"] - centre) / scale),
+    curves = fit_early_stopping(
+        model,
+        (normalise(x["train"], norm), (y["train"] - centre) / scale),
+        (normalise(x["valid"], norm), (y["valid"] - centre) / scale),
         epochs=epochs,
         batch_size=batch_size,
-        shuffle=True,
-        callbacks=[keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)],
+        patience=patience,
         verbose=verbose,
-    ).history
+    )
     info = {
         "student": f"{len(STUDENT_WIDTHS)} conv blocks {list(STUDENT_WIDTHS)}, global average pooling, linear 256",
         "loss": "mean squared error on the tagger's embedding, standardised per dimension",

@@ -22,7 +22,7 @@ from musicxai.model.classifier import GenreClassifier
 from musicxai.model.features import FeatureSettings, Normalisation, clip_windows, normalise
 from training.dataset import WindowSet, fit_normalisation
 from training.genres import GTZAN_GENRES
-from training.models import build_cnn
+from training.models import build_cnn, fit_early_stopping
 from training.realset import Part, excerpts
 
 log = logging.getLogger(__name__)
@@ -80,16 +80,15 @@ def fit_student(
     norm = fit_normalisation(x["train"])
     model = build_cnn(settings.input_shape, len(GTZAN_GENRES))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy")
-    curves = model.fit(
-        normalise(x["train"], norm),
-        y["train"],
-        validation_data=(normalise(x["valid"], norm), y["valid"]),
+    curves = fit_early_stopping(
+        model,
+        (normalise(x["train"], norm), y["train"]),
+        (normalise(x["valid"], norm), y["valid"]),
         epochs=epochs,
         batch_size=batch_size,
-        shuffle=True,
-        callbacks=[keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)],
+        patience=patience,
         verbose=verbose,
-    ).history
+    )
     info = {
         "teacher": teacher.name,
         "label_share": LABEL_SHARE,

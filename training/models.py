@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import keras
+import numpy as np
 from keras import layers
 
 from training.pretrained import FEATURE_LAYER
@@ -94,3 +95,25 @@ def build_music_embedder(
     cut.trainable = False
     inputs = keras.Input(shape=input_shape, name="log_mel")
     return keras.Model(inputs, cut(layers.Permute((2, 1, 3), name="time_major")(inputs), training=False), name=name)
+
+
+def fit_early_stopping(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    valid: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: int,
+    batch_size: int,
+    patience: int,
+    verbose: int,
+) -> dict[str, list[float]]:
+    """Fit on shuffled batches until the validation loss stops falling; keep the best weights."""
+    return model.fit(
+        *train,
+        validation_data=valid,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        callbacks=[keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)],
+        verbose=verbose,
+    ).history
