@@ -565,6 +565,10 @@ function shareColour(value, limit) {
 
 function percent(share) { return `${(100 * share).toFixed(1)} %`; }
 
+function carries(share) {
+  return share >= 0 ? `carries ${percent(share)} of the evidence` : `counts against the genre (${percent(share)})`;
+}
+
 function drawMap(table, rows, view, title) {
   const limit = Math.max(...view.mean.flat().map(Math.abs));
   const caption = document.createElement("caption");
@@ -610,8 +614,7 @@ function showMap() {
   $("maps-how").textContent = `How to read it: over ${entry.clips} clips the model called ${genre}, the strongest ` +
     `evidence for ${genre} sits in ${state.maps.rows.time_band[top.r]} at ${top.c * 10}-${(top.c + 1) * 10} % of ` +
     `the clip (${percent(top.mean)} of a clip's evidence on average, ± ${percent(views.time_band.std[top.r][top.c])} ` +
-    `across clips); the harmonic part carries ${percent(harmonic)} of it and the percussive part ` +
-    `${percent(percussive)}. Hover a cell for its mean and spread; a spread as large as the mean means the clips disagree. ` +
+    `across clips); the harmonic part ${carries(harmonic)} and the percussive part ${carries(percussive)}. Hover a cell for its mean and spread; a spread as large as the mean means the clips disagree. ` +
     (entry.split_half === null ? "Too few clips to check the map on two halves of them." :
       `Two halves of the clips give maps that correlate at r = ${entry.split_half.toFixed(2)}` +
       (entry.split_half >= 0.7 ? ": the clips share this pattern, it is not a few clips' own." : ": the clips disagree, read this map with care."));
