@@ -40,8 +40,23 @@ class AdmissionMiddleware:
             return
         self.in_flight += 1
         self.metrics.predictions_in_flight.inc()
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.in_flight -= 1
+                self.metrics.predictions_in_flight.dec()
+
+        async def send_releasing(message) -> None:
+            # the answer's last bytes free the slot before they leave: a client that asks again the
+            # moment it has them (keep-alive, back to back) must find its own slot free
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                release()
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_releasing)
         finally:
-            self.in_flight -= 1
-            self.metrics.predictions_in_flight.dec()
+            release()

@@ -182,6 +182,8 @@ def over_http(
             "MUSICXAI_RUNTIME": runtime,
             "MUSICXAI_MODEL_THREADS": str(threads),
             "MUSICXAI_DETECTOR_DIR": str(Path(detector).resolve()),
+            # admit every client at once: this measures throughput, not the service's bound on it
+            "MUSICXAI_MAX_INFLIGHT_PREDICTIONS": str(max(clients, default=1)),
         }
         env = os.environ | settings
         log = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115 - open for the process's life

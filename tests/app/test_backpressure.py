@@ -7,6 +7,8 @@ import threading
 import anyio
 import pytest
 
+from app.admission import AdmissionMiddleware
+from app.metrics import ApiMetrics
 from tests.app.conftest import app_settings, serving
 from tests.conftest import assert_problem, wav_bytes
 
@@ -78,3 +80,25 @@ async def test_a_refused_upload_job_stores_no_job(tiny_bundle, tmp_path):
         refused = await api.client.post("/v1/explanations", files={"file": ("b.wav", wav_bytes(4.0, seed=1))})
         assert_problem(refused, 503)
         assert [r.id for r in api.app.state.dataplane.ledger.unfinished()] == [first.json()["id"]]
+
+
+async def test_a_prediction_frees_its_slot_before_its_last_bytes_leave():
+    """A keep-alive client that asks again the moment it has its answer must find its slot free."""
+    seen: list[int] = []
+
+    async def answer(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        await send({"type": "http.response.body", "body": b"}"})
+
+    admission = AdmissionMiddleware(
+        answer, method="POST", path="/v1/predictions", limit=1, retry_after_s=2, metrics=ApiMetrics()
+    )
+
+    async def send(message) -> None:
+        seen.append(admission.in_flight)
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/predictions"}
+    await admission(scope, None, send)
+    assert seen == [1, 1, 0]  # held while answering, free as the last bytes go
+    assert admission.in_flight == 0
