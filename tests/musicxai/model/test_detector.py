@@ -43,8 +43,9 @@ def test_a_folder_without_its_files_or_with_a_bad_document_is_refused(tmp_path):
         MusicDetector.load(broken)
 
 
-def test_generated_noise_and_a_steady_tone_are_not_music():
-    detector = MusicDetector.load(DETECTOR)
+@pytest.mark.parametrize("folder", [DETECTOR, "models/detector-distilled"])
+def test_generated_noise_and_a_steady_tone_are_not_music(folder):
+    detector = MusicDetector.load(folder)
     t = np.arange(10 * SR) / SR
     noise = 0.1 * np.random.default_rng(0).standard_normal(t.size).astype(np.float32)
     tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
