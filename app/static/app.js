@@ -220,7 +220,8 @@ async function predict(event) {
   const form = new FormData();
   form.append("file", state.file);
   try {
-    const query = new URLSearchParams({ model: state.model });
+    // before the model list has arrived the service's default answers, never a model named "null"
+    const query = new URLSearchParams(state.model ? { model: state.model } : {});
     $("gradient-preview").hidden = true;
     state.prediction = await api(`/v1/predictions?${query}`, { method: "POST", body: form });
     showGradientPreview(state.prediction);

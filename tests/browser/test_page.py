@@ -31,6 +31,7 @@ def classify(page, tmp_path: Path, seconds: float, *, seed: int) -> None:
     """Upload a generated clip and wait for its ten probability bars."""
     clip = tmp_path / "clip.wav"
     clip.write_bytes(wav_bytes(seconds, seed=seed))
+    page.wait_for_selector("#limits:not(:empty)")  # the page has its models, as a person would see
     page.set_input_files("#file-input", str(clip))
     page.click("#predict-button")
     page.wait_for_selector("#bars li:nth-child(10)")
