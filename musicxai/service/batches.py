@@ -105,49 +105,26 @@ class Batches:
         clips = [dataplane.stored_clip(pid, owner=owner) for pid in ids]  # every 404 before anything is queued
         scope = f"{dataplane.registry.bundle_id(name)}|{request.method}|{request.seed}|{owner}|{'|'.join(sorted(ids))}"
         batch_id = "b" + hashlib.sha256(scope.encode()).hexdigest()[:31]  # never a job id (hex only)
-        members = []
+        members, jobs = [], []
         for clip in clips:
             for view in MapView:
                 params = ExplanationParams(method=request.method, segmentation=view.segmentation, seed=request.seed)
-                job = dataplane.create_job(clip, params, model=name, owner=owner)
-                members.append(BatchMember(prediction_id=clip.sha256, view=view, job_id=job.id))
+                jobs.append(dataplane.create_job(clip, params, model=name, owner=owner))
+                members.append(BatchMember(prediction_id=clip.sha256, view=view, job_id=jobs[-1].id))
+        stored = self._get(batch_key(batch_id, owner))
+        if stored is not None:  # asked again, maybe in another order: the same jobs, the first record
+            record = BatchRecord.model_validate_json(stored)
+            by_id = {job.id: job for job in jobs}
+            return _describe(record, [by_id[m.job_id] for m in record.members])
         record = BatchRecord(
             id=batch_id, owner=owner, model=name, method=request.method, seed=request.seed, members=members
         )
-        if self._get(batch_key(batch_id, owner)) is None:
-            self._put(batch_key(batch_id, owner), record.model_dump_json().encode())
-        return self.status(batch_id, owner=owner)
+        self._put(batch_key(batch_id, owner), record.model_dump_json().encode())
+        return _describe(record, jobs)
 
     def status(self, batch_id: str, *, owner: str | None = None) -> BatchStatus:
         record = self._record(batch_id, owner)
-        jobs = [self._member_job(m.job_id, owner) for m in record.members]
-        members = [
-            MemberStatus(**m.model_dump(), status=j.status if j else None, error=j.error if j else "expired")
-            for m, j in zip(record.members, jobs, strict=True)
-        ]
-        finished = {JobStatus.succeeded, JobStatus.failed}
-        progress = sum(1.0 if j is None or j.status in finished else j.progress for j in jobs) / len(jobs)
-        results = _complete_clips(record, jobs)
-        status = BatchStatus(
-            id=record.id,
-            status=JobStatus.succeeded,
-            progress=round(progress, 3),
-            model=record.model,
-            method=record.method,
-            clips=len({m.prediction_id for m in record.members}),
-            clips_explained=len(results),
-            members=members,
-            created=record.created,
-        )
-        if any(j is not None and j.status not in finished for j in jobs):
-            started = any(j is not None and j.status is not JobStatus.queued for j in jobs)
-            status.status = JobStatus.running if started else JobStatus.queued
-        elif not results:
-            status.status = JobStatus.failed
-            status.error = "No clip of the batch could be explained; see the members' errors."
-        else:
-            status.result = _maps(record, results)
-        return status
+        return _describe(record, [self._member_job(m.job_id, owner) for m in record.members])
 
     def picture(self, batch_id: str, filename: str, *, owner: str | None = None) -> bytes:
         """A finished batch's map picture (``time_band.png``, ``time_source.png``), rendered once and kept."""
@@ -194,6 +171,37 @@ class Batches:
             raise ServiceUnavailableError("The batch store is unreachable right now.") from exc
 
 
+def _describe(record: BatchRecord, jobs: list[JobRecord | None]) -> BatchStatus:
+    """A batch's status from its members' jobs (``None``: expired), with the maps once all have finished."""
+    members = [
+        MemberStatus(**m.model_dump(), status=j.status if j else None, error=j.error if j else "expired")
+        for m, j in zip(record.members, jobs, strict=True)
+    ]
+    finished = {JobStatus.succeeded, JobStatus.failed}
+    progress = sum(1.0 if j is None or j.status in finished else j.progress for j in jobs) / len(jobs)
+    results = _complete_clips(record, jobs)
+    status = BatchStatus(
+        id=record.id,
+        status=JobStatus.succeeded,
+        progress=round(progress, 3),
+        model=record.model,
+        method=record.method,
+        clips=len({m.prediction_id for m in record.members}),
+        clips_explained=len(results),
+        members=members,
+        created=record.created,
+    )
+    if any(j is not None and j.status not in finished for j in jobs):
+        started = any(j is not None and j.status is not JobStatus.queued for j in jobs)
+        status.status = JobStatus.running if started else JobStatus.queued
+    elif not results:
+        status.status = JobStatus.failed
+        status.error = "No clip of the batch could be explained; see the members' errors."
+    else:
+        status.result = _maps(record, results)
+    return status
+
+
 def _complete_clips(record: BatchRecord, jobs: list[JobRecord | None]) -> list[dict[MapView, ExplanationResult]]:
     """Per clip whose every member succeeded: its results by view, in the batch's order."""
     by_clip: dict[str, dict[MapView, ExplanationResult]] = {}
@@ -215,13 +223,12 @@ def _maps(record: BatchRecord, clips: list[dict[MapView, ExplanationResult]]) ->
     first = clips[0]
     rows = {view: row_labels(first[view].segments, view) for view in MapView}
     genres = list(first[MapView.time_band].probabilities)
-    params = first[MapView.time_band].params
     return aggregate(
         clip_maps,
         rows,
         genres,
         model=record.model,
         method=record.method,
-        num_samples=0 if record.method is Method.gradient else params.samples,
+        num_samples=first[MapView.time_band].samples_per_game,
         data=f"{len(clips)} clips of batch {record.id}, uploaded by its user",
     )

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from app.api import urls
+from app.api.caching import cacheable
 from app.api.deps import DataPlaneDep, MetricsDep, OwnerDep
 from app.api.openapi import form_fields, media, problems, request_body
 from app.schemas import Job
@@ -131,8 +132,5 @@ def compare_explanations(job_id: str, other_id: str, dataplane: DataPlaneDep, ow
 def read_artifact(job_id: str, name: str, dataplane: DataPlaneDep, owner: OwnerDep, request: Request) -> Response:
     data = dataplane.artifact(job_id, name, owner=owner)
     etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400, immutable"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    suffix = name[name.rfind(".") :]
-    return Response(data, media_type=MEDIA_TYPES.get(suffix, "application/octet-stream"), headers=headers)
+    media_type = MEDIA_TYPES.get(name[name.rfind(".") :], "application/octet-stream")
+    return cacheable(request, data, etag=etag, media_type=media_type, cache_control="private, max-age=86400, immutable")

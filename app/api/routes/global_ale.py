@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api import urls
+from app.api.caching import BUNDLE_CACHE, cacheable
 from app.api.deps import DataPlaneDep
 from app.api.openapi import media, problems
 from app.schemas import AleGallery
@@ -36,8 +37,5 @@ def list_ale(dataplane: DataPlaneDep, model: ModelQuery = None) -> AleGallery:
 )
 def read_ale(filename: str, dataplane: DataPlaneDep, request: Request, model: ModelQuery = None) -> Response:
     data, version = dataplane.ale_file(model, filename)
-    etag = f'"{version}"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(data, media_type=MEDIA[ALE_FILE.match(filename)["kind"]], headers=headers)
+    media_type = MEDIA[ALE_FILE.match(filename)["kind"]]
+    return cacheable(request, data, etag=f'"{version}"', media_type=media_type, cache_control=BUNDLE_CACHE)

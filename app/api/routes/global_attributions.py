@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api import urls
+from app.api.caching import BUNDLE_CACHE, cacheable
 from app.api.deps import DataPlaneDep, MetricsDep, OwnerDep
 from app.api.openapi import media, problems
 from app.schemas import Batch, BundleGenreMaps
@@ -84,7 +85,4 @@ def read_batch_picture(batch_id: str, filename: str, batches: BatchesDep, owner:
 def read_bundle_picture(filename: str, dataplane: DataPlaneDep, request: Request, model: ModelQuery = None) -> Response:
     data = read_genre_maps_png(dataplane.registry.path(model), filename)
     etag = f'"{dataplane.registry.bundle_id(model)}:{filename}"'
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(data, media_type=PNG, headers=headers)
+    return cacheable(request, data, etag=etag, media_type=PNG, cache_control=BUNDLE_CACHE)
