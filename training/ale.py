@@ -219,13 +219,11 @@ def held_out_spectrograms(bundle: Path, data: Path, *, max_clips: int | None, se
     """Whole-clip log-mels of the bundle's recorded test tracks (never its training tracks)."""
     from musicxai.audio.decode import load_audio
     from musicxai.model.features import clip_log_mel
-    from training.gtzan import discover_tracks
+    from training.gtzan import bundle_test_tracks
 
     meta = read_bundle_meta(bundle)
-    by_path = {t.relpath: t for t in discover_tracks(data)}
-    paths = [p for p in meta.split.test_tracks if p in by_path]
-    if not paths:
-        raise ParameterError(f"none of the bundle's test tracks are under {data}")
+    by_path = {t.relpath: t for t in bundle_test_tracks(bundle, data)}
+    paths = list(by_path)
     if max_clips is not None and len(paths) > max_clips:
         rng = np.random.default_rng(seed)
         paths = sorted(rng.choice(paths, size=max_clips, replace=False).tolist())

@@ -17,14 +17,13 @@ import numpy as np
 
 from musicxai.audio.decode import load_audio
 from musicxai.config import DEFAULT_RUNNER, RunnerOptions
-from musicxai.errors import ParameterError
 from musicxai.explain.genre_maps import ClipMaps, MapView, aggregate, explain_for_maps, write_genre_maps
 from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.render import genre_maps_png
 from musicxai.model.bundle import read_bundle_meta
 from musicxai.model.classifier import GenreClassifier
-from training.gtzan import discover_tracks
+from training.gtzan import bundle_test_tracks
 
 log = logging.getLogger(__name__)
 MAX_SECONDS = 30.0  # GTZAN's clip length; longer files are read up to it
@@ -32,14 +31,10 @@ MAX_SECONDS = 30.0  # GTZAN's clip length; longer files are read up to it
 
 def held_out_tracks(bundle: Path, data: Path, *, per_genre: int, seed: int = 0) -> list[tuple[Path, str]]:
     """Up to ``per_genre`` of the bundle's recorded test tracks per labelled genre (a seeded draw)."""
-    meta = read_bundle_meta(bundle)
-    by_path = {t.relpath: t for t in discover_tracks(data)}
-    held_out = [by_path[p] for p in meta.split.test_tracks if p in by_path]
-    if not held_out:
-        raise ParameterError(f"none of the bundle's test tracks are under {data}")
+    held_out = bundle_test_tracks(bundle, data)
     rng = np.random.default_rng(seed)
     chosen = []
-    for genre in meta.genres:
+    for genre in read_bundle_meta(bundle).genres:
         mine = [t for t in held_out if t.genre == genre]
         picked = rng.choice(len(mine), size=min(per_genre, len(mine)), replace=False) if mine else []
         chosen += [(mine[i].path, genre) for i in sorted(picked)]
@@ -70,14 +65,13 @@ def build_genre_maps(
         agree += maps[0] == label
         log.info("%d/%d %s: explained as %s", i, len(tracks), path.name, maps[0])
     seconds = time.perf_counter() - started
-    samples = 0 if method is Method.gradient else ExplanationParams(num_samples=num_samples).samples
     result = aggregate(
         clip_maps,
         rows,
         classifier.genres,
         model=classifier.name,
         method=method,
-        num_samples=samples,
+        num_samples=ExplanationParams(method=method, num_samples=num_samples).samples_per_game,
         data=(
             f"{len(tracks)} held-out test tracks of the bundle's split (up to {per_genre} per labelled genre, "
             f"seed {seed}); the model's top genre matched the label on {agree}"

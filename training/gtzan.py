@@ -13,6 +13,7 @@ from pathlib import Path
 from sklearn.model_selection import train_test_split
 
 from musicxai.errors import ParameterError
+from musicxai.model.bundle import read_bundle_meta
 from training.genres import GTZAN_GENRES
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,16 @@ class Track:
     @property
     def relpath(self) -> str:
         return f"{self.genre}/{self.path.name}"
+
+
+def bundle_test_tracks(bundle: Path, data: Path) -> list[Track]:
+    """The bundle's recorded held-out test tracks that are under ``data``, in the split's order: what
+    offline reports on a trained bundle read, never a track it was trained on."""
+    by_path = {t.relpath: t for t in discover_tracks(data)}
+    tracks = [by_path[p] for p in read_bundle_meta(bundle).split.test_tracks if p in by_path]
+    if not tracks:
+        raise ParameterError(f"none of the bundle's test tracks are under {data}")
+    return tracks
 
 
 def genres_dir(root: Path) -> Path:

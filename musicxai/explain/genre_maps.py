@@ -49,12 +49,20 @@ class MapView(StrEnum):
         return f"{self.value}.png"
 
 
+def _row_key(segment: Segment, view: MapView) -> tuple[float, float] | str:
+    """Which row a segment belongs to: its mel band (low, high Hz), or its source."""
+    return (segment.low_hz, segment.high_hz) if view is MapView.time_band else segment.component
+
+
+def _row_keys(segments: Sequence[Segment], view: MapView) -> list:
+    """The grid's rows, low to high: the segmentation's mel bands, or the two sources."""
+    return list(SOURCE_ROWS) if view is MapView.time_source else sorted({_row_key(s, view) for s in segments})
+
+
 def row_labels(segments: Sequence[Segment], view: MapView) -> list[str]:
-    """The grid's rows, low to high: the segmentation's mel bands in Hz, or the two sources."""
-    if view is MapView.time_source:
-        return list(SOURCE_ROWS)
-    bands = sorted({(s.low_hz, s.high_hz) for s in segments})
-    return [f"{low:.0f}–{high:.0f} Hz" for low, high in bands]
+    """The grid's rows as a person reads them, low to high: bands in Hz, or the sources' names."""
+    keys = _row_keys(segments, view)
+    return keys if view is MapView.time_source else [f"{low:.0f}–{high:.0f} Hz" for low, high in keys]
 
 
 def project(segments: Sequence[Segment], weights: Sequence[float], view: MapView) -> np.ndarray:
@@ -65,18 +73,14 @@ def project(segments: Sequence[Segment], weights: Sequence[float], view: MapView
     if len(segments) != len(weights):
         raise ParameterError(f"{len(weights)} weights for {len(segments)} segments")
     w = np.asarray(weights, dtype=np.float64)
-    grid = np.zeros((len(row_labels(segments, view)), TIME_BINS))
+    rows = {key: i for i, key in enumerate(_row_keys(segments, view))}
+    grid = np.zeros((len(rows), TIME_BINS))
     total = np.abs(w).sum()
     if not segments or total == 0:
         return grid
-    if view is MapView.time_source:
-        rows = {name: i for i, name in enumerate(SOURCE_ROWS)}
-        row_of = [rows.get(s.component) for s in segments]
-        if None in row_of:
-            raise ParameterError("a harmonic/percussive map needs the sources segmentation")
-    else:
-        bands = {band: i for i, band in enumerate(sorted({(s.low_hz, s.high_hz) for s in segments}))}
-        row_of = [bands[(s.low_hz, s.high_hz)] for s in segments]
+    row_of = [rows.get(_row_key(s, view)) for s in segments]
+    if None in row_of:
+        raise ParameterError("a harmonic/percussive map needs the sources segmentation")
     duration = max(s.end_s for s in segments)
     edges = np.linspace(0.0, duration, TIME_BINS + 1)
     for segment, row, weight in zip(segments, row_of, w, strict=True):

@@ -58,6 +58,11 @@ class ExplanationParams(BaseModel):
             return self.num_samples
         return WINDOW_SAMPLES if self.games is Games.windows else NUM_SAMPLES
 
+    @property
+    def samples_per_game(self) -> int:
+        """What a result reports: :attr:`samples`, or 0 for the gradient method, which plays no game."""
+        return 0 if self.method is Method.gradient else self.samples
+
     def fingerprint(self) -> str:
         return json.dumps(self.model_dump(mode="json"), sort_keys=True)
 

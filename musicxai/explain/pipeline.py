@@ -118,7 +118,7 @@ def explain_clip(
         model=classifier.name,
         method=params.method,
         params=params,
-        samples_per_game=params.samples if sampled else 0,
+        samples_per_game=params.samples_per_game,
         games_played=(engine.n_windows if params.games is Games.windows else 1) if sampled else 0,
         duration_s=round(audio.duration_s, 3),
         sample_rate=audio.sample_rate,
