@@ -514,21 +514,23 @@ async function showAle() {
   drawAle(curve, genre);
 }
 
+// A menu's options from [value, label] pairs, keeping the choice a person made where it is still offered
+function fillSelect(select, items) {
+  const kept = select.value;
+  select.replaceChildren(...items.map(([value, label]) => {
+    const option = document.createElement("option");
+    option.value = value;
+    option.textContent = label;
+    return option;
+  }));
+  if (items.some(([value]) => value === kept)) select.value = kept;
+}
+
 function fillAleReader(index) {
   state.aleIndex = index;
   const genres = state.models.find((m) => m.name === state.model).genres;
-  const fill = (select, items) => {
-    const kept = select.value;
-    select.replaceChildren(...items.map(([value, label]) => {
-      const option = document.createElement("option");
-      option.value = value;
-      option.textContent = label;
-      return option;
-    }));
-    if (items.some(([value]) => value === kept)) select.value = kept;
-  };
-  fill($("ale-genre"), genres.map((g) => [g, g]));
-  fill($("ale-descriptor"), index.descriptors.map((d) => [d.name, `${d.label} (${d.unit})`]));
+  fillSelect($("ale-genre"), genres.map((g) => [g, g]));
+  fillSelect($("ale-descriptor"), index.descriptors.map((d) => [d.name, `${d.label} (${d.unit})`]));
   $("ale-reader").hidden = $("ale-one").hidden = false;
   showAle().catch(showError);
 }
@@ -625,15 +627,8 @@ async function loadMaps() {
   try {
     const maps = await api(`/v1/global/attributions?model=${encodeURIComponent(state.model)}`);
     state.maps = maps;
-    const select = $("maps-genre");
-    const kept = select.value;
-    select.replaceChildren(...Object.entries(maps.genres).map(([genre, entry]) => {
-      const option = document.createElement("option");
-      option.value = genre;
-      option.textContent = `${genre} (${entry.clips} clips)`;
-      return option;
-    }));
-    if (kept in maps.genres) select.value = kept;
+    const genres = Object.entries(maps.genres).map(([genre, entry]) => [genre, `${genre} (${entry.clips} clips)`]);
+    fillSelect($("maps-genre"), genres);
     $("maps-intro").textContent = `${maps.method.toUpperCase()} explanations of ${maps.data}, each carried onto ` +
       "one grid (tenths of the clip × mel bands, and harmonic / percussive): a cell is the mean share of a clip's " +
       "evidence for the genre the model heard, red for it, blue against it.";
