@@ -70,13 +70,9 @@ FITTED = ("embedder", "data", "C", "threshold", "cross_validation", "candidates"
 def evaluate_detector(detector: MusicDetector, realset: Path, part: Part, synthetic: list[Path]) -> dict:
     """How often the detector calls not-music clips not music (per kind), and music clips not music."""
 
-    by_screen = []
-
     def called_not_music(path: Path) -> bool:
         audio = load_audio(path, sr=detector.meta.features.sample_rate)
-        verdict = detector.verdict(audio.samples, audio.sample_rate)
-        by_screen.append(verdict.by == "screen")
-        return not verdict.is_music
+        return not detector.is_music(detector.music_probability(audio.samples, audio.sample_rate))
 
     said = defaultdict(list)
     for entry, path in excerpts(realset, part):
@@ -94,8 +90,6 @@ def evaluate_detector(detector: MusicDetector, realset: Path, part: Part, synthe
         "false_alarm_rate_synthetic": float(np.mean(said["synthetic music"])) if synthetic else None,
         "synthetic_clips": len(synthetic),
         "called_not_music_by_kind": {str(k): f"{sum(v)}/{len(v)}" for k, v in said.items()},
-        "answered_by_screen": float(np.mean(by_screen)) if detector.screen is not None else None,
-        "screen_band": detector.meta.screen.model_dump(exclude={"chosen"}) if detector.meta.screen else None,
         # how it was fitted, as its detector.json records it (train part only)
         "fitted": {k: detector.meta.training.get(k) for k in FITTED if k in detector.meta.training},
     }

@@ -1,5 +1,5 @@
-"""``musicxai <command>``: corpus, train, evaluate, ale, realset, detector, detector-screen, import-pretrained,
-serve, worker, explain, api-key.
+"""``musicxai <command>``: corpus, train, evaluate, ale, realset, detector, import-pretrained, serve, worker, explain,
+api-key.
 
 Each command imports its package lazily, so ``musicxai --help`` starts instantly and a command
 never pays for TensorFlow unless it needs the model.

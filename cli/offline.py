@@ -1,5 +1,5 @@
-"""The offline commands: corpus, train, evaluate, ale, explain-corpus, realset, detector, detector-screen,
-import-pretrained, bundle create.
+"""The offline commands: corpus, train, evaluate, ale, explain-corpus, realset, detector, import-pretrained,
+bundle create.
 
 Each handler imports the training package lazily, so ``musicxai --help`` starts instantly.
 """
@@ -96,12 +96,6 @@ def _detector(args: argparse.Namespace) -> None:
         cache=args.cache,
     )
     print(json.dumps(report, indent=2))
-
-
-def _detector_screen(args: argparse.Namespace) -> None:
-    from training.detector import add_screen
-
-    print(json.dumps(add_screen(args.detector, args.screen, args.realset, args.corpus), indent=2))
 
 
 def _import_pretrained(args: argparse.Namespace) -> None:
@@ -224,16 +218,6 @@ def add_offline_commands(sub) -> None:
     p.add_argument("--epochs", type=int, default=12, help="at most this many epochs of distillation")
     p.add_argument("--cache", type=Path, default=None, help="an .npz keeping the tagger's embeddings between runs")
     p.set_defaults(func=_detector)
-
-    p = sub.add_parser(
-        "detector-screen",
-        help="let a cheaper detector answer first where it is sure (band chosen on the real-audio train part)",
-    )
-    p.add_argument("--detector", type=Path, default=Path("models/detector"))
-    p.add_argument("--screen", type=Path, required=True, help="a detector folder, copied into DETECTOR/screen")
-    p.add_argument("--realset", type=Path, required=True, help="built by 'musicxai realset'")
-    p.add_argument("--corpus", type=Path, default=None, help="the demo corpus the detectors were fitted with")
-    p.set_defaults(func=_detector_screen)
 
     p = sub.add_parser("import-pretrained", help="convert a musicnn checkpoint (MSD_vgg, MTT_vgg) to Keras 3")
     p.add_argument("--checkpoint", choices=("MSD_vgg", "MTT_vgg"), required=True)

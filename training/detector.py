@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,15 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from musicxai.audio.decode import load_audio
 from musicxai.model.bundle import MODEL_FILE
-from musicxai.model.detector import (
-    DETECTOR_FILE,
-    SCREEN_DIR,
-    DetectorMeta,
-    MusicDetector,
-    ScreenBand,
-    pooled,
-    spread_windows,
-)
+from musicxai.model.detector import DETECTOR_FILE, DetectorMeta, pooled, spread_windows
 from musicxai.model.features import FeatureSettings, Normalisation, clip_windows
 from training.detector_distil import cached_teacher, distil, embed_clips
 from training.models import build_music_embedder
@@ -139,23 +130,6 @@ def cross_validated(data: ClipFeatures) -> dict:
     return {"C": report["C"], **report["cross_validation"][str(report["C"])]}
 
 
-def train_clips(realset: Path, corpus: Path | None, *, seed: int = 0) -> tuple[list[Path], np.ndarray, np.ndarray]:
-    """The clips a detector is fitted on: the real-audio train part and, with ``corpus``, a seeded draw of
-    its train split (the bundles' split) as music; with each clip's label (1 = music) and CV group."""
-    train = excerpts(realset, Part.train)
-    paths = [path for _, path in train]
-    is_music = [int(entry.is_music) for entry, _ in train]
-    groups = [entry.package for entry, _ in train]
-    if corpus is not None:
-        # the bundles' split: only the data, the seed and the fractions decide it
-        synthetic = split_tracks(TrainConfig(data=corpus, out=corpus, seed=seed))[0]["train"]
-        chosen = np.random.default_rng(seed).permutation(len(synthetic))[:SYNTHETIC_CLIPS]
-        paths += [synthetic[i].path for i in chosen]
-        is_music += [1] * len(chosen)
-        groups += [f"synthetic:{synthetic[i].genre}" for i in chosen]
-    return paths, np.array(is_music), np.array(groups)
-
-
 def build_music_detector(
     realset: Path,
     corpus: Path | None,
@@ -176,18 +150,28 @@ def build_music_detector(
     features = MUSIC_VGG_FEATURES
     backbone = keras.saving.load_model(Path(pretrained_dir) / tagger / "backbone.keras", compile=False)
     teacher = build_music_embedder(features.input_shape, backbone, name="music_detector")
-    paths, labels, packages = train_clips(realset, corpus, seed=seed)
+    train = excerpts(realset, Part.train)
+    paths = [path for _, path in train]
+    is_music = [int(entry.is_music) for entry, _ in train]
+    groups = [entry.package for entry, _ in train]
+    if corpus is not None:
+        synthetic = split_tracks(TrainConfig(data=corpus, out=out, seed=seed))[0]["train"]  # the bundles' split
+        chosen = np.random.default_rng(seed).permutation(len(synthetic))[:SYNTHETIC_CLIPS]
+        paths += [synthetic[i].path for i in chosen]
+        is_music += [1] * len(chosen)
+        groups += [f"synthetic:{synthetic[i].genre}" for i in chosen]
     clips = clip_windows_of(paths, features)
-    said = cached_teacher(teacher, clips, [str(path) for path in paths], cache)
+    keys = [str(path) for path in paths]
+    said = cached_teacher(teacher, clips, keys, cache)
+    labels, packages = np.array(is_music), np.array(groups)
     tagger_data = ClipFeatures(pooled_clips(said), labels, packages)
-    synthetic = int(sum(g.startswith("synthetic:") for g in packages))
     training = {
         "tagger": tagger,
         "layer": FEATURE_LAYER,
         "embedder": embedder,
         "pooling": f"mean and standard deviation over up to {MAX_WINDOWS} evenly spaced windows",
         "data": "real-audio set train part"
-        + (f" + {synthetic} synthetic train-split clips as music" if corpus else ""),
+        + (f" + {len(paths) - len(train)} synthetic train-split clips as music" if corpus else ""),
         "clips": {"music": int(labels.sum()), "not_music": int((1 - labels).sum())},
         # out of fold on the train part, each embedder at its own chosen C and threshold
         "candidates": {
@@ -218,54 +202,3 @@ def build_music_detector(
     )
     (out / DETECTOR_FILE).write_text(json.dumps(meta.model_dump(mode="json"), indent=2) + "\n")
     return {**training, **report}
-
-
-def choose_screen_band(screen: np.ndarray, main: np.ndarray, is_music: np.ndarray, main_threshold: float) -> dict:
-    """The narrowest band of screen probabilities outside which, out of fold, the screen alone is never
-    wrong where the main detector is right: every not-music clip the main detector catches scores
-    under ``music_above``, every music clip it keeps scores at least ``not_music_below``. Returns the
-    band with the cascade's out-of-fold figures beside the main detector's."""
-    main_right = (main >= main_threshold) == (is_music == 1)
-    caught = screen[(is_music == 0) & main_right]
-    kept = screen[(is_music == 1) & main_right]
-    music_above = float(np.nextafter(caught.max(), np.inf)) if caught.size else 0.0
-    not_music_below = min(float(kept.min()) if kept.size else 1.0, music_above)
-    alone = (screen >= music_above) | (screen < not_music_below)
-    cascade = np.where(alone, screen >= music_above, main >= main_threshold)
-    return {
-        "not_music_below": not_music_below,
-        "music_above": music_above,
-        "chosen": {
-            "rule": "narrowest band outside which the screen never errs where the main detector is right",
-            "scores": "out of fold, grouped by package, on the train part",
-            "answered_alone": {
-                "music": float(alone[is_music == 1].mean()),
-                "not_music": float(alone[is_music == 0].mean()),
-            },
-            "cascade": rates(cascade.astype(float), is_music, 0.5),
-            "main": rates(main, is_music, main_threshold),
-        },
-    }
-
-
-def add_screen(detector_dir: Path, screen_dir: Path, realset: Path, corpus: Path | None, *, seed: int = 0) -> dict:
-    """Copy the detector in ``screen_dir`` into ``detector_dir``/screen and record the band where it
-    answers alone, chosen on out-of-fold answers of both on the clips they were fitted on."""
-    main, screen = MusicDetector.load(detector_dir), MusicDetector.load(screen_dir)
-    if (main.meta.features, main.meta.max_windows) != (screen.meta.features, screen.meta.max_windows):
-        raise ValueError(f"{screen_dir} reads other windows than {detector_dir}: it cannot screen for it")
-    paths, labels, packages = train_clips(realset, corpus, seed=seed)
-    read = [spread_windows(c, main.meta.max_windows) for c in clip_windows_of(paths, main.meta.features)]
-    scores = {}
-    for name, detector in (("main", main), ("screen", screen)):
-        model = keras.saving.load_model(Path(detector_dir if name == "main" else screen_dir) / MODEL_FILE)
-        data = ClipFeatures(pooled_clips(embed_clips(model, read, detector.meta.normalisation)), labels, packages)
-        scores[name] = out_of_fold(data, detector.meta.training["C"])
-    band = choose_screen_band(scores["screen"], scores["main"], labels, main.meta.threshold)
-    target = Path(detector_dir) / SCREEN_DIR
-    if target.resolve() != Path(screen_dir).resolve():  # chosen again for the screen already in place
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(screen_dir, target)
-    meta = main.meta.model_copy(update={"screen": ScreenBand.model_validate(band)})
-    (Path(detector_dir) / DETECTOR_FILE).write_text(json.dumps(meta.model_dump(mode="json"), indent=2) + "\n")
-    return band

@@ -75,13 +75,12 @@ def assess(
         )
     warnings = []
     if detector is not None:
-        music = detector.verdict(y, audio.sample_rate, log_mel=(S, settings), threshold=limits.not_music_threshold)
-        if not music.is_music:
+        music = detector.music_probability(y, audio.sample_rate, log_mel=(S, settings))
+        if not detector.is_music(music, limits.not_music_threshold):
             warnings.append(
                 QualityWarning(
                     code=WarningCode.not_music,
-                    detail=f"This does not sound like music (the music detector gives it "
-                    f"{100 * music.probability:.0f} %): "
+                    detail=f"This does not sound like music (the music detector gives it {100 * music:.0f} %): "
                     "speech, sound effects, noise or tones get a genre all the same, but it means little.",
                 )
             )

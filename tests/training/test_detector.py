@@ -11,7 +11,6 @@ from sklearn.preprocessing import StandardScaler
 from musicxai.model.detector import clip_music_probability, pooled
 from training.detector import (
     ClipFeatures,
-    choose_screen_band,
     choose_threshold,
     fit_detector,
     folded,
@@ -38,26 +37,6 @@ def test_threshold_calls_at_most_the_allowed_share_of_music_not_music():
     for share in (0.0, 0.02, 0.1):
         threshold = choose_threshold(scores, is_music, share)
         assert rates(scores, is_music, threshold)["false_alarm_rate"] <= share
-
-
-def test_the_screen_band_never_turns_a_right_answer_of_the_main_detector_wrong():
-    rng = np.random.default_rng(0)
-    is_music = np.repeat([0, 1], 200)
-    screen = 1 / (1 + np.exp(-rng.normal(3.0 * is_music - 1.5, 1.0)))
-    main = 1 / (1 + np.exp(-rng.normal(5.0 * is_music - 2.5, 1.0)))
-    band = choose_screen_band(screen, main, is_music, 0.5)
-    low, high = band["not_music_below"], band["music_above"]
-    assert 0 < low <= high < 1
-    alone = (screen >= high) | (screen < low)
-    right = (main >= 0.5) == (is_music == 1)
-    assert ((screen >= high) == (is_music == 1))[alone & right].all()  # where the screen answers, it is right
-    assert 0 < alone.mean() < 1
-    # the narrowest: moving either edge inwards lets in a clip the main detector had right
-    assert (is_music == 0)[right & (screen == screen[right & (is_music == 0)].max())].all()
-    assert (right & (is_music == 1) & (screen == low)).any()
-    chosen = band["chosen"]
-    assert chosen["cascade"]["false_alarm_rate"] <= chosen["main"]["false_alarm_rate"]
-    assert chosen["cascade"]["detection_rate"] >= chosen["main"]["detection_rate"]
 
 
 def test_out_of_fold_scores_never_come_from_a_model_that_saw_the_package():
