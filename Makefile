@@ -33,7 +33,7 @@ realset: setup
 demo-tags-model: demo-corpus realset
 	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-tags-emb --arch music-tags --tag-head tags+embeddings --realset data/realset --seed 0
 	.venv/bin/musicxai ale --bundle models/demo-tags-emb --data data/demo-corpus --bins 8 --max-clips 40
-	MUSICXAI_MODEL_BATCH_SIZE=64 .venv/bin/musicxai explain-corpus --bundle models/demo-tags-emb --data data/demo-corpus --per-genre 4
+	.venv/bin/musicxai explain-corpus --bundle models/demo-tags-emb --data data/demo-corpus --per-genre 4
 
 demo-student-model: demo-tags-model
 	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-student --arch cnn-student --teacher models/demo-tags-emb --realset data/realset --seed 0 --epochs 8 --patience 2 --batch-size 128

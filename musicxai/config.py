@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 Backend = Literal["tensorflow", "jax"]
 Runtime = Literal["onnxruntime", "keras"]  # on the TensorFlow backend: what executes model.keras
 
-RUNTIME: Runtime = "onnxruntime"  # faster than Keras on the CPU (benchmarks/runtime_speed.py), parity-checked
+RUNTIME: Runtime = "onnxruntime"  # faster than Keras on the CPU (benchmarks/predict_speed.py), parity-checked
 RUNTIME_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "musicxai" / "onnx"
 MODEL_THREADS = 0  # ONNX Runtime's intra-op threads; 0: one per physical core
 MODEL_BATCH_SIZE = 256  # windows per model call on the CPU: the bare CNN's throughput is flat above it
+MODEL_MEMORY_BYTES = 2 * 1024**3  # on the CPU, activations one model call may hold: fewer windows for big models
 ENGINE_MAX_BATCH_WINDOWS = 1024  # perturbed windows held before a model step (66 kB each: ~68 MB)
 ENGINE_CACHE_SIZE = 4  # explanation engines a worker keeps (each holds a clip's evaluated windows)
 MAX_INFLIGHT_PREDICTIONS = 8  # on 2 cores a prediction takes ~0.5 s: 8 in flight answer within ~4 s
@@ -57,6 +58,7 @@ class RunnerOptions:
     runtime: Runtime = RUNTIME
     cache_dir: Path = RUNTIME_CACHE_DIR
     threads: int = MODEL_THREADS
+    memory_bytes: int = MODEL_MEMORY_BYTES
 
 
 DEFAULT_RUNNER = RunnerOptions()
@@ -127,6 +129,11 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(10.0, gt=0)
     worker_concurrency: int = Field(1, ge=1)
     model_batch_size: int = Field(MODEL_BATCH_SIZE, ge=1)
+    model_memory_bytes: int = Field(
+        MODEL_MEMORY_BYTES,
+        gt=0,
+        description="on the CPU: activations one model call may hold; a model with large windows gets fewer a call",
+    )
     backend: Backend = Field("tensorflow", description="Keras backend: tensorflow on CPU hosts, jax on GPU workers")
     runtime: Runtime = Field(
         RUNTIME, description="TensorFlow backend: onnxruntime (converted once, checked against Keras) or keras"
@@ -173,6 +180,7 @@ class Settings(BaseSettings):
             runtime=self.runtime,
             cache_dir=self.runtime_cache_dir,
             threads=self.model_threads,
+            memory_bytes=self.model_memory_bytes,
         )
 
     def quality_limits(self) -> QualityLimits:

@@ -11,6 +11,7 @@ each batch only sends mask rows and window starts, composed in the same jitted c
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -28,9 +29,49 @@ JAX_BUCKETS = (8, 32, 128, 512, 2048)  # few batch shapes, so few compiles; 2048
 FRAME_STEP = 512  # device clips are padded to a multiple of this many frames (one compile per length class)
 MIN_SEGMENTS = 64  # mask rows are padded to a power of two of at least this many segments
 
+log = logging.getLogger(__name__)
+
 
 def _round_up(n: int, step: int) -> int:
     return -(-n // step) * step
+
+
+def model_device(backend: str | None) -> str:
+    """Where a model on ``backend`` (None: Keras's own) runs: the CPU, or JAX's first device."""
+    import keras
+
+    if (backend or keras.backend.backend()) == "jax":
+        import jax
+
+        return str(jax.devices()[0].platform)
+    return "cpu"
+
+
+def activation_bytes(model) -> int:
+    """Bytes of float32 activations one window leaves behind in ``model`` (every layer's output, those
+    of nested models included): an upper bound of what a runtime that frees nothing early holds."""
+    import keras
+
+    def outputs(m) -> int:
+        total = 0
+        for layer in m.layers:
+            if isinstance(layer, keras.Model):
+                total += outputs(layer)
+            elif not isinstance(layer, keras.layers.InputLayer):
+                total += int(np.prod([d for d in layer.output.shape[1:] if d is not None]))
+        return total
+
+    return 4 * outputs(model)
+
+
+def host_batch_size(model, options: RunnerOptions) -> int:
+    """``options.batch_size``, or fewer windows where that many would hold more than
+    ``options.memory_bytes`` of activations (a VGG window holds ~4x a small CNN's)."""
+    fits = max(1, options.memory_bytes // max(1, activation_bytes(model)))
+    if fits < options.batch_size:
+        log.info("%s: %d windows a model call keep its activations within %d MiB", model.name, fits,
+                 options.memory_bytes // 2**20)  # fmt: skip
+    return min(options.batch_size, fits)
 
 
 def segment_bucket(k: int) -> int:
@@ -97,7 +138,8 @@ class ModelRunner:
         if options.runtime not in get_args(Runtime):
             raise ParameterError(f"runtime={options.runtime!r} must be one of {get_args(Runtime)}")
         model = load_keras_model(model_path, input_shape=input_shape, num_classes=num_classes, backend=options.backend)
-        runner = cls(model, batch_size=options.batch_size)
+        on_host = model_device(options.backend) == "cpu"  # an accelerator's memory is sized by batch_size alone
+        runner = cls(model, batch_size=host_batch_size(model, options) if on_host else options.batch_size)
         if options.runtime == "onnxruntime" and runner.backend == "tensorflow":
             fast = onnx_call(model, model_path, runner._call, cache_dir=options.cache_dir, threads=options.threads)
             if fast is not None:
@@ -236,11 +278,7 @@ class ModelRunner:
 
     @property
     def device(self) -> str:
-        if self.backend == "jax":
-            import jax
-
-            return str(jax.devices()[0].platform)
-        return "cpu"
+        return model_device(self.backend)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Window probabilities.
