@@ -126,7 +126,7 @@ def ours(classifier, segmentation, method: str, target: int, args) -> tuple[dict
 
 
 def faithfulness(classifier, segmentation, weights, target, seed) -> dict:
-    curves = deletion_insertion(PerturbationEngine(classifier, segmentation), weights, target, n_random=3, seed=seed)
+    curves = deletion_insertion(PerturbationEngine(classifier, segmentation), weights, target, seed=seed)
     return {k: round(v, 4) for k, v in curves.model_dump().items() if k.endswith("_auc")}
 
 
