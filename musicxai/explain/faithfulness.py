@@ -5,7 +5,8 @@ the explained genre's probability fall fast: low AUC). Insertion starts from the
 switches them on (a fast rise: high AUC). Random orders give the reference to beat. They come in
 antithetic pairs, an order and its reverse: inserting the first s segments of an order keeps the
 very masks that deleting the last k - s of its reverse keeps, so the engine's memory answers half
-of a pair's curves for nothing, and the pair's mean varies less than two independent orders'.
+of a pair's curves for nothing. The random insertion curve is then the random deletion curve read
+backwards (equal AUCs), as it is in expectation for any random orders.
 """
 
 from __future__ import annotations

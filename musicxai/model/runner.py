@@ -69,7 +69,7 @@ def host_batch_size(model, options: RunnerOptions) -> int:
     ``options.memory_bytes`` of activations (a VGG window holds ~4x a small CNN's)."""
     fits = max(1, options.memory_bytes // max(1, activation_bytes(model)))
     if fits < options.batch_size:
-        log.info("%s: %d windows a model call keep its activations within %d MiB", model.name, fits,
+        log.info("%s: %d windows a model call, to keep its activations within %d MiB", model.name, fits,
                  options.memory_bytes // 2**20)  # fmt: skip
     return min(options.batch_size, fits)
 

@@ -54,8 +54,11 @@ def testcurve_steps_are_symmetric_and_span_the_whole_order(k, max_points):
 
 def test_an_order_and_its_reverse_ask_the_model_about_the_same_masks():
     k, n_random = 40, 4
-    game = RecordingGame(np.full(k, 1 / k))
-    deletion_insertion(game, np.arange(k, dtype=float), 0, n_random=n_random)
+    game = RecordingGame(np.random.default_rng(1).dirichlet(np.ones(k)))
+    curves = deletion_insertion(game, np.arange(k, dtype=float), 0, n_random=n_random)
+    # so the random insertion curve is the random deletion curve read backwards
+    np.testing.assert_allclose(curves.random_insertion, curves.random_deletion[::-1], atol=1e-5)
+    assert abs(curves.random_insertion_auc - curves.random_deletion_auc) < 1e-5
     points = len(curve_steps(k, 40))
     random_masks = game.masks[2 * points :]  # the ranked order's two curves come first
     assert len(random_masks) == 2 * n_random * points
