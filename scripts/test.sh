@@ -10,4 +10,5 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium
 fi
 .venv/bin/ruff check .
+.venv/bin/python scripts/tree.py > /dev/null  # no module past the 300 lines the layout allows
 exec .venv/bin/python -m pytest "$@"

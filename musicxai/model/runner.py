@@ -11,7 +11,6 @@ each batch only sends mask rows and window starts, composed in the same jitted c
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -23,55 +22,16 @@ import numpy as np
 from musicxai.config import DEFAULT_RUNNER, MODEL_BATCH_SIZE, RunnerOptions, Runtime
 from musicxai.errors import BundleError, ParameterError
 from musicxai.model.keras_model import BACKENDS, load_keras_model
+from musicxai.model.memory import host_batch_size, model_device
 from musicxai.model.onnx_runtime import onnx_call
 
 JAX_BUCKETS = (8, 32, 128, 512, 2048)  # few batch shapes, so few compiles; 2048 fills an H200
 FRAME_STEP = 512  # device clips are padded to a multiple of this many frames (one compile per length class)
 MIN_SEGMENTS = 64  # mask rows are padded to a power of two of at least this many segments
 
-log = logging.getLogger(__name__)
-
 
 def _round_up(n: int, step: int) -> int:
     return -(-n // step) * step
-
-
-def model_device(backend: str | None) -> str:
-    """Where a model on ``backend`` (None: Keras's own) runs: the CPU, or JAX's first device."""
-    import keras
-
-    if (backend or keras.backend.backend()) == "jax":
-        import jax
-
-        return str(jax.devices()[0].platform)
-    return "cpu"
-
-
-def activation_bytes(model) -> int:
-    """Bytes of float32 activations one window leaves behind in ``model`` (every layer's output, those
-    of nested models included): an upper bound of what a runtime that frees nothing early holds."""
-    import keras
-
-    def outputs(m) -> int:
-        total = 0
-        for layer in m.layers:
-            if isinstance(layer, keras.Model):
-                total += outputs(layer)
-            elif not isinstance(layer, keras.layers.InputLayer):
-                total += int(np.prod([d for d in layer.output.shape[1:] if d is not None]))
-        return total
-
-    return 4 * outputs(model)
-
-
-def host_batch_size(model, options: RunnerOptions) -> int:
-    """``options.batch_size``, or fewer windows where that many would hold more than
-    ``options.memory_bytes`` of activations (a VGG window holds ~4x a small CNN's)."""
-    fits = max(1, options.memory_bytes // max(1, activation_bytes(model)))
-    if fits < options.batch_size:
-        log.info("%s: %d windows a model call, to keep its activations within %d MiB", model.name, fits,
-                 options.memory_bytes // 2**20)  # fmt: skip
-    return min(options.batch_size, fits)
 
 
 def segment_bucket(k: int) -> int:

@@ -5,7 +5,7 @@ import numpy as np
 
 from musicxai.config import RunnerOptions
 from musicxai.model.classifier import GenreClassifier
-from musicxai.model.runner import activation_bytes, host_batch_size
+from musicxai.model.memory import activation_bytes, host_batch_size
 
 
 def small_cnn() -> keras.Model:
