@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from musicxai.config import MODEL_BATCH_SIZE, MODEL_MEMORY_BYTES, Settings
+from musicxai.config import MODEL_MEMORY_BYTES, Settings
 
 UNBOUNDED = 2**50  # a budget no batch reaches: every call takes the full batch size
 
@@ -71,7 +71,7 @@ def main() -> None:
     document = {
         "clip": str(args.clip),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "batch_size_setting": MODEL_BATCH_SIZE,
+        "batch_size_setting": Settings().model_batch_size,
         "explanation": "the page's defaults (LIME, time x frequency grid, window games), faithfulness curves included",
         "rows": rows,
     }

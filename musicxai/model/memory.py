@@ -12,17 +12,6 @@ from musicxai.config import RunnerOptions
 log = logging.getLogger(__name__)
 
 
-def model_device(backend: str | None) -> str:
-    """Where a model on ``backend`` (None: Keras's own) runs: the CPU, or JAX's first device."""
-    import keras
-
-    if (backend or keras.backend.backend()) == "jax":
-        import jax
-
-        return str(jax.devices()[0].platform)
-    return "cpu"
-
-
 def activation_bytes(model) -> int:
     """Bytes of float32 activations one window leaves behind in ``model`` (every layer's output, those
     of nested models included): an upper bound of what a runtime that frees nothing early holds."""

@@ -22,7 +22,7 @@ import numpy as np
 from musicxai.config import DEFAULT_RUNNER, MODEL_BATCH_SIZE, RunnerOptions, Runtime
 from musicxai.errors import BundleError, ParameterError
 from musicxai.model.keras_model import BACKENDS, load_keras_model
-from musicxai.model.memory import host_batch_size, model_device
+from musicxai.model.memory import host_batch_size
 from musicxai.model.onnx_runtime import onnx_call
 
 JAX_BUCKETS = (8, 32, 128, 512, 2048)  # few batch shapes, so few compiles; 2048 fills an H200
@@ -32,6 +32,17 @@ MIN_SEGMENTS = 64  # mask rows are padded to a power of two of at least this man
 
 def _round_up(n: int, step: int) -> int:
     return -(-n // step) * step
+
+
+def backend_device(backend: str | None) -> str:
+    """Where a model on ``backend`` (None: Keras's own) runs: the CPU, or JAX's first device."""
+    import keras
+
+    if (backend or keras.backend.backend()) == "jax":
+        import jax
+
+        return str(jax.devices()[0].platform)
+    return "cpu"
 
 
 def segment_bucket(k: int) -> int:
@@ -98,7 +109,7 @@ class ModelRunner:
         if options.runtime not in get_args(Runtime):
             raise ParameterError(f"runtime={options.runtime!r} must be one of {get_args(Runtime)}")
         model = load_keras_model(model_path, input_shape=input_shape, num_classes=num_classes, backend=options.backend)
-        on_host = model_device(options.backend) == "cpu"  # an accelerator's memory is sized by batch_size alone
+        on_host = backend_device(options.backend) == "cpu"  # an accelerator's memory is sized by batch_size alone
         runner = cls(model, batch_size=host_batch_size(model, options) if on_host else options.batch_size)
         if options.runtime == "onnxruntime" and runner.backend == "tensorflow":
             fast = onnx_call(model, model_path, runner._call, cache_dir=options.cache_dir, threads=options.threads)
@@ -238,7 +249,7 @@ class ModelRunner:
 
     @property
     def device(self) -> str:
-        return model_device(self.backend)
+        return backend_device(self.backend)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Window probabilities.
