@@ -25,11 +25,13 @@ UNBOUNDED = 2**50  # a budget no batch reaches: every call takes the full batch 
 
 
 def explain_once(bundle: Path, clip: Path) -> dict:
-    """One case, in this process: batch size, seconds of the second explanation, peak RSS."""
+    """One case, in this process: a window's activations, batch size, seconds of the second
+    explanation, peak RSS."""
     from musicxai.audio.decode import load_audio
     from musicxai.explain.params import ExplanationParams
     from musicxai.explain.pipeline import run_explanation
     from musicxai.model.classifier import GenreClassifier
+    from musicxai.model.memory import activation_bytes
 
     classifier = GenreClassifier.load(bundle, options=Settings().runner_options())
     classifier.warm_up()
@@ -39,6 +41,7 @@ def explain_once(bundle: Path, clip: Path) -> dict:
     started = time.perf_counter()
     result = run_explanation(classifier, audio, params).result
     return {
+        "activation_mib_per_window": round(activation_bytes(classifier.runner.model) / 2**20, 1),
         "batch_size": classifier.runner.batch_size,
         "explanation_s": round(time.perf_counter() - started, 2),
         "model_s": result.timings_s["model"],
