@@ -1,5 +1,5 @@
 # The two commands of the README, plus the ones that rebuild the demo models (ALE plots and per-genre maps included).
-.PHONY: setup serve test lint demo-corpus realset demo-model demo-transfer-model demo-tags-model demo-student-model detector
+.PHONY: setup serve test test-fast lint demo-corpus realset demo-model demo-transfer-model demo-tags-model demo-student-model detector
 
 setup:
 	./scripts/setup.sh
@@ -9,6 +9,10 @@ serve: setup
 
 test: setup
 	./scripts/test.sh
+
+# The unit and in-process app tests that take under half a second each: a check while you work
+test-fast: setup
+	.venv/bin/python -m pytest -m "(unit or app) and not slow" -q
 
 lint: setup
 	.venv/bin/ruff check .
@@ -20,12 +24,12 @@ demo-corpus: setup
 demo-model: demo-corpus
 	.venv/bin/musicxai train --data data/demo-corpus --out models/demo --arch cnn --seed 0
 	.venv/bin/musicxai ale --bundle models/demo --data data/demo-corpus
-	.venv/bin/musicxai explain-corpus --bundle models/demo --data data/demo-corpus --per-genre 8
+	.venv/bin/musicxai genre-maps --bundle models/demo --data data/demo-corpus --per-genre 8
 
 demo-transfer-model: demo-corpus
 	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-transfer --arch music-vgg --backbone MSD_vgg --seed 0
 	.venv/bin/musicxai ale --bundle models/demo-transfer --data data/demo-corpus
-	.venv/bin/musicxai explain-corpus --bundle models/demo-transfer --data data/demo-corpus --per-genre 8
+	.venv/bin/musicxai genre-maps --bundle models/demo-transfer --data data/demo-corpus --per-genre 8
 
 realset: setup
 	.venv/bin/musicxai realset --out data/realset
@@ -33,12 +37,12 @@ realset: setup
 demo-tags-model: demo-corpus realset
 	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-tags-emb --arch music-tags --tag-head tags+embeddings --realset data/realset --seed 0
 	.venv/bin/musicxai ale --bundle models/demo-tags-emb --data data/demo-corpus --bins 8 --max-clips 40
-	.venv/bin/musicxai explain-corpus --bundle models/demo-tags-emb --data data/demo-corpus --per-genre 4
+	.venv/bin/musicxai genre-maps --bundle models/demo-tags-emb --data data/demo-corpus --per-genre 4
 
 demo-student-model: demo-tags-model
 	.venv/bin/musicxai train --data data/demo-corpus --out models/demo-student --arch cnn-student --teacher models/demo-tags-emb --realset data/realset --seed 0 --epochs 8 --patience 2 --batch-size 128
 	.venv/bin/musicxai ale --bundle models/demo-student --data data/demo-corpus --bins 8 --max-clips 40
-	.venv/bin/musicxai explain-corpus --bundle models/demo-student --data data/demo-corpus --per-genre 8
+	.venv/bin/musicxai genre-maps --bundle models/demo-student --data data/demo-corpus --per-genre 8
 
 detector: demo-corpus realset
 	.venv/bin/musicxai detector --realset data/realset --corpus data/demo-corpus --out models/detector

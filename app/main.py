@@ -15,17 +15,19 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.admission import AdmissionMiddleware
 from app.api.openapi import install_request_schemas
+from app.api.problems import install_problem_handlers
+from app.api.requests import REQUEST_MODELS
 from app.api.routes import explanations, global_ale, global_attributions, health, models, predictions
-from app.body_limit import BodyLimitMiddleware
-from app.keys import PREFIX as KEYS_PREFIX
-from app.keys import ApiKeyMiddleware
-from app.metrics import ApiMetrics, LatencyMiddleware
-from app.problems import install_problem_handlers
-from app.schemas import Problem
+from app.api.schemas import Problem
+from app.metrics import ApiMetrics
+from app.middleware.admission import AdmissionMiddleware
+from app.middleware.body_limit import BodyLimitMiddleware
+from app.middleware.keys import PREFIX as KEYS_PREFIX
+from app.middleware.keys import ApiKeyMiddleware
+from app.middleware.latency import LatencyMiddleware
 from musicxai.config import Settings
-from musicxai.service.access import RateLimits
+from musicxai.service.access import ApiKeys, RateLimits
 from musicxai.service.dataplane import DataPlane
 from musicxai.service.sweeper import Sweeper
 
@@ -67,8 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
     ):
         app.include_router(router)
-    keys = settings.api_key_set()
-    install_request_schemas(app, (*explanations.REQUEST_MODELS, Problem), keys_prefix=KEYS_PREFIX if keys else None)
+    keys = ApiKeys.parse(settings.api_keys)
+    install_request_schemas(app, (*REQUEST_MODELS, Problem), keys_prefix=KEYS_PREFIX if keys else None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class ApiMetrics:
@@ -87,27 +84,3 @@ class ApiMetrics:
                     self.job_stage_seconds.labels(stage, method, job["backend"]).observe(seconds)
             self.job_model_calls.labels(method).inc(job["model_calls"])
             self.job_windows.labels(method).inc(job["windows_evaluated"])
-
-
-class LatencyMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: ApiMetrics) -> None:
-        self.app, self.metrics = app, metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = [500]
-        started = time.perf_counter()
-
-        async def recording_send(message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            self.metrics.latency.labels(scope["method"], path, str(status[0])).observe(time.perf_counter() - started)

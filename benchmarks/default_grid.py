@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from explain_speed import faithfulness, label_segmentation, recipe
 from held_out import clip_parser, held_out_clips, load_classifier, write_report
 
+from musicxai.explain.attribution import NUM_SAMPLES, Games, Method
+from musicxai.explain.baseline import baseline_fill
 from musicxai.explain.engine import PerturbationEngine
-from musicxai.explain.gradient import GRADIENT_STEPS
-from musicxai.explain.methods import NUM_SAMPLES, Games, Method, attribute
-from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
+from musicxai.explain.integrated_gradients import GRADIENT_STEPS
+from musicxai.explain.methods import attribute
+from musicxai.explain.segmenters import SegmentationParams, segment_clip
 from musicxai.model.features import clip_log_mel
 
 

@@ -1,4 +1,4 @@
-"""Per-genre attribution maps of a bundle (``musicxai explain-corpus``), timed and summarised.
+"""Per-genre attribution maps of a bundle (``musicxai genre-maps``), timed and summarised.
 
 Runs the same code as the command, so the maps it leaves in ``models/<bundle>/attributions/`` are the
 ones the service serves, and writes what README quotes: per genre, the clips explained for it, how
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from musicxai.config import Settings
+from musicxai.explain.attribution import Method
 from musicxai.explain.genre_maps import MapView, read_genre_maps
-from musicxai.explain.methods import Method
-from training.explain_corpus import build_genre_maps
+from training.genre_maps import build_genre_maps
 
 
 def main() -> None:

@@ -27,11 +27,12 @@ UNBOUNDED = 2**50  # a budget no batch reaches: every call takes the full batch 
 def explain_once(bundle: Path, clip: Path) -> dict:
     """One case, in this process: a window's activations, batch size, seconds of the second
     explanation, peak RSS."""
+    from musicxai.model.memory import activation_bytes
+
     from musicxai.audio.decode import load_audio
     from musicxai.explain.params import ExplanationParams
     from musicxai.explain.pipeline import run_explanation
     from musicxai.model.classifier import GenreClassifier
-    from musicxai.model.memory import activation_bytes
 
     classifier = GenreClassifier.load(bundle, options=Settings().runner_options())
     classifier.warm_up()

@@ -20,7 +20,8 @@ import numpy as np
 from held_out import clip_parser, held_out_clips, load_classifier, write_report
 from scipy.stats import spearmanr
 
-from musicxai.explain.methods import Method, attribute
+from musicxai.explain.attribution import Method
+from musicxai.explain.methods import attribute
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.pipeline import build_engine
 from musicxai.explain.stability import TOP_K, rank_correlation, summarize, top_segments

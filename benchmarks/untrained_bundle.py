@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 
 from musicxai.model.bundle import MODEL_FILE, read_bundle_meta, write_bundle_meta
-from training.models import build_cnn, build_vgg16_transfer
+from training.architectures import build_cnn, build_vgg16_transfer
 
 
 def main() -> None:

@@ -115,10 +115,10 @@ def _explain(args: argparse.Namespace) -> None:
 
 def _add_explain(sub) -> None:
     """``musicxai explain``: its choices and defaults are the core's own (ExplanationParams)."""
-    from musicxai.explain.methods import Games, Method
+    from musicxai.explain.attribution import Games, Method
+    from musicxai.explain.baseline import Baseline
     from musicxai.explain.params import ExplanationParams
-    from musicxai.explain.segmentation import Baseline
-    from musicxai.explain.segments import SegmentationKind
+    from musicxai.explain.segmentation import SegmentationKind
 
     defaults = ExplanationParams()
     p = sub.add_parser("explain", help="explain one audio file offline, no server needed")

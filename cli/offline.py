@@ -1,4 +1,4 @@
-"""The offline commands: corpus, train, evaluate, ale, explain-corpus, realset, detector, import-pretrained,
+"""The offline commands: corpus, train, evaluate, ale, genre-maps, realset, detector, import-pretrained,
 bundle create.
 
 Each handler imports the training package lazily, so ``musicxai --help`` starts instantly.
@@ -59,10 +59,10 @@ def _ale(args: argparse.Namespace) -> None:
     print(f"wrote ALE artifacts to {out}")
 
 
-def _explain_corpus(args: argparse.Namespace) -> None:
+def _genre_maps(args: argparse.Namespace) -> None:
     from musicxai.config import Settings
-    from musicxai.explain.methods import Method
-    from training.explain_corpus import build_genre_maps
+    from musicxai.explain.attribution import Method
+    from training.genre_maps import build_genre_maps
 
     out = build_genre_maps(
         args.bundle,
@@ -190,7 +190,7 @@ def add_offline_commands(sub) -> None:
     p.set_defaults(func=_ale)
 
     p = sub.add_parser(
-        "explain-corpus", help="per-genre attribution maps of a bundle over its held-out tracks (attributions/)"
+        "genre-maps", help="per-genre attribution maps of a bundle over its held-out tracks (attributions/)"
     )
     p.add_argument("--bundle", type=Path, required=True)
     p.add_argument("--data", type=Path, required=True, help="folder holding genres_original/")
@@ -198,7 +198,7 @@ def add_offline_commands(sub) -> None:
     p.add_argument("--method", choices=("lime", "shap", "gradient"), default="lime")
     p.add_argument("--num-samples", type=int, default=None, help="samples per window game (default 64)")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_explain_corpus)
+    p.set_defaults(func=_genre_maps)
 
     p = sub.add_parser("realset", help="rebuild the real-audio evaluation set from Debian packages (apt-get download)")
     p.add_argument("--out", type=Path, required=True, help="e.g. data/realset")

@@ -9,16 +9,13 @@ start, CLI), never at import.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-if TYPE_CHECKING:
-    from musicxai.audio.quality import QualityLimits
-    from musicxai.service.access import ApiKeys
 
 Backend = Literal["tensorflow", "jax"]
 Runtime = Literal["onnxruntime", "keras"]  # on the TensorFlow backend: what executes model.keras
@@ -41,7 +38,7 @@ MAX_DURATION_S = 60.0
 SAMPLE_RATE_RANGE = (2000, 768000)  # Hz: below, nothing above 1 kHz is there to hear; above, no real recorder
 DECODE_TIMEOUT_S = 30.0
 DECODE_MEMORY_BYTES = 2 * 1024**3
-# input quality (musicxai.audio.quality); physical levels, not fitted to any data set
+# input quality (musicxai.model.quality); physical levels, not fitted to any data set
 QUALITY_SILENCE_RMS = 1e-4  # -80 dBFS around the clip's own mean: digital silence or a constant (DC) level
 QUALITY_CLIPPED_FRACTION = 0.01  # over 1 % of the samples at full scale: heavy, audible clipping
 QUALITY_BAND_FLOOR = 1e-6  # the model's upper half-band holding under -60 dB of the power: a narrow recording
@@ -62,6 +59,39 @@ class RunnerOptions:
 
 
 DEFAULT_RUNNER = RunnerOptions()
+
+
+@dataclass(frozen=True)
+class QualityLimits:
+    """The thresholds of the input checks (:func:`musicxai.model.quality.assess` reads them)."""
+
+    silence_rms: float = QUALITY_SILENCE_RMS
+    clipped_fraction: float = QUALITY_CLIPPED_FRACTION
+    band_floor: float = QUALITY_BAND_FLOOR
+    not_music_threshold: float | None = None  # None: the detector's own, chosen on the real-audio train part
+
+
+DEFAULT_QUALITY = QualityLimits()
+
+
+KEY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def parse_api_keys(entries: str) -> dict[str, str]:
+    """``name:sha256,name:sha256`` (spaces ignored) -> {sha256: name}; an empty string means keys are off."""
+    names_by_hash: dict[str, str] = {}
+    for entry in filter(None, (e.strip() for e in entries.split(","))):
+        name, _, digest = entry.partition(":")
+        if not KEY_NAME.match(name) or not SHA256_HEX.match(digest.lower()):
+            raise ValueError(
+                f"API key entry {entry[:80]!r} is not NAME:SHA256 (NAME of letters, digits, _ or -; "
+                "SHA256 as 64 hex digits, printed by `musicxai api-key NAME`)"
+            )
+        if name in names_by_hash.values():
+            raise ValueError(f"API key name {name!r} appears twice")
+        names_by_hash[digest.lower()] = name
+    return names_by_hash
 
 
 class Settings(BaseSettings):
@@ -146,9 +176,7 @@ class Settings(BaseSettings):
     @field_validator("api_keys")
     @classmethod
     def _keys_parse(cls, value: str) -> str:
-        from musicxai.service.access import ApiKeys
-
-        ApiKeys.parse(value)
+        parse_api_keys(value)
         return value
 
     @field_validator("rate_limit", "upload_rate_limit")
@@ -159,10 +187,9 @@ class Settings(BaseSettings):
         parse_many(value)
         return value
 
-    def api_key_set(self) -> ApiKeys:
-        from musicxai.service.access import ApiKeys
-
-        return ApiKeys.parse(self.api_keys)
+    def api_key_hashes(self) -> dict[str, str]:
+        """The accepted keys: {sha256: name}."""
+        return parse_api_keys(self.api_keys)
 
     def decode_limits(self) -> dict[str, float | int]:
         """The keyword arguments of :func:`musicxai.audio.sandbox.decode_isolated` that these settings fix."""
@@ -184,8 +211,6 @@ class Settings(BaseSettings):
         )
 
     def quality_limits(self) -> QualityLimits:
-        from musicxai.audio.quality import QualityLimits
-
         return QualityLimits(
             silence_rms=self.quality_silence_rms,
             clipped_fraction=self.quality_clipped_fraction,

@@ -11,4 +11,5 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 .venv/bin/ruff check .
 .venv/bin/python scripts/tree.py > /dev/null  # no module past the 300 lines the layout allows
+.venv/bin/lint-imports --no-cache  # the layers of pyproject.toml's import contract, no import circles
 exec .venv/bin/python -m pytest "$@"

@@ -28,8 +28,8 @@ from musicxai.audio.decode import load_audio
 from musicxai.model.bundle import MODEL_FILE
 from musicxai.model.detector import DETECTOR_FILE, DetectorMeta, pooled, spread_windows
 from musicxai.model.features import FeatureSettings, Normalisation, clip_windows
+from training.architectures import build_music_embedder
 from training.detector_distil import cached_teacher, distil, embed_clips
-from training.models import build_music_embedder
 from training.pretrained import FEATURE_LAYER
 from training.realset import Part, excerpts
 from training.train import MUSIC_VGG_FEATURES, TrainConfig, split_tracks

@@ -20,8 +20,8 @@ import numpy as np
 from keras import layers
 
 from musicxai.model.features import Normalisation, normalise
+from training.architectures import conv_block, fit_early_stopping
 from training.dataset import fit_normalisation
-from training.models import conv_block, fit_early_stopping
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ import numpy as np
 from musicxai.audio.decode import load_audio
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.features import FeatureSettings, Normalisation, clip_windows, normalise
+from training.architectures import build_cnn, fit_early_stopping
 from training.dataset import WindowSet, fit_normalisation
 from training.genres import GTZAN_GENRES
-from training.models import build_cnn, fit_early_stopping
 from training.realset import Part, excerpts
 
 log = logging.getLogger(__name__)

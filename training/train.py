@@ -26,12 +26,12 @@ from musicxai.model.bundle import (
 )
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.features import FeatureSettings, Normalisation, normalise
+from training.architectures import ARCHITECTURES, build_cnn, build_music_transfer, build_vgg16_transfer
 from training.dataset import WindowSet, build_windows, fit_normalisation
 from training.distil import fit_student
 from training.evaluate import evaluate, write_evaluation
 from training.genres import GTZAN_GENRES
 from training.gtzan import Track, discover_tracks, split_from_lists, stratified_split
-from training.models import ARCHITECTURES, build_cnn, build_music_transfer, build_vgg16_transfer
 from training.provenance import git_commit, library_versions
 from training.tag_fit import fit_tags
 

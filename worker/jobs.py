@@ -15,9 +15,9 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from musicxai.audio.sandbox import decode_isolated
 from musicxai.errors import MusicXAIError
+from musicxai.explain.occlusion import occlusion_preview
 from musicxai.explain.pipeline import run_explanation
-from musicxai.explain.preview import PREVIEW_FILE, occlusion_preview
-from musicxai.explain.result import ExplanationResult
+from musicxai.explain.result import PREVIEW_FILE, ExplanationResult
 from musicxai.service.ledger import JobStatus
 from musicxai.service.storage import artifact_key, clip_key
 from worker.state import WorkerState

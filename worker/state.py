@@ -8,14 +8,15 @@ import numpy as np
 
 from musicxai.audio.sandbox import prepare_decoder
 from musicxai.config import Settings
-from musicxai.explain.engine import EngineCache
+from musicxai.explain.engine_cache import EngineCache
 from musicxai.explain.pipeline import default_segment_count
 from musicxai.explain.render import heatmap_png
 from musicxai.explain.sonify import sonify
 from musicxai.model.classifier import WARM_SECONDS, GenreClassifier
 from musicxai.model.registry import ModelRegistry
-from musicxai.service.ledger import JobLedger, open_ledger
-from musicxai.service.storage import BlobStore, open_blob_store
+from musicxai.service.ledger import JobLedger
+from musicxai.service.storage import BlobStore
+from musicxai.service.stores import open_blob_store, open_ledger
 
 
 def warm_for_explanations(classifier: GenreClassifier) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from musicxai.explain.genre_maps import MapView
-from musicxai.explain.preview import PREVIEW_FILE
-from musicxai.explain.result import ARTIFACT_FILES
+from musicxai.explain.result import ARTIFACT_FILES, PREVIEW_FILE
 from musicxai.service.ledger import JobRecord, JobStatus
 
 EXPLANATIONS = "/v1/explanations"

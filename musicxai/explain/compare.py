@@ -14,7 +14,7 @@ from scipy.stats import rankdata
 
 from musicxai.errors import ParameterError
 from musicxai.explain.result import ExplanationResult
-from musicxai.explain.segments import Segment
+from musicxai.explain.segmentation import Segment
 from musicxai.explain.stability import TOP_K, rank_correlation, top_segments
 
 DISAGREEMENTS = 5  # segments listed where the two rankings differ most, among those either ranks high

@@ -10,20 +10,19 @@ accelerator inside the model's own jitted call, so only mask rows and window sta
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 
-from musicxai.config import ENGINE_CACHE_SIZE, ENGINE_MAX_BATCH_WINDOWS
+from musicxai.config import ENGINE_MAX_BATCH_WINDOWS
 from musicxai.errors import ParameterError
-from musicxai.explain.segments import LabelSegmentation, Segmentation
+from musicxai.explain.segmentation import LabelSegmentation, Segmentation
 from musicxai.model.classifier import GenreClassifier
-from musicxai.model.features import frame_windows, window_starts
+from musicxai.model.features import window_starts
+from musicxai.model.runner import CallTally
 
 Progress = Callable[[float], None]  # called with the fraction of one call's new windows evaluated so far
 DEVICE_CALLS_PER_REPORT = 8  # model calls in flight on the device between two progress reports
@@ -47,7 +46,7 @@ class EngineStats:
         return EngineStats(**{k: v - getattr(earlier, k) for k, v in self.__dict__.items()})
 
 
-def _check_masks(Z: np.ndarray, k: int) -> np.ndarray:
+def check_masks(Z: np.ndarray, k: int) -> np.ndarray:
     Z = np.asarray(Z)
     if Z.ndim != 2 or Z.shape[1] != k:
         raise ParameterError(f"mask matrix must have shape (n, {k}), got {Z.shape}")
@@ -101,11 +100,11 @@ class PerturbationEngine:
         self._local = [self.segmentation.components_in(a, b) for a, b in self._spans]
         self._memory: list[dict[int | bytes, np.ndarray]] = [{} for _ in self._spans]
         self._device_clip = None
-        runner = self.classifier.runner
-        if runner.composes_on_device and isinstance(self.segmentation, LabelSegmentation):
+        composer = self.classifier.runner.composer
+        if composer is not None and isinstance(self.segmentation, LabelSegmentation):
             t0 = time.perf_counter()
             floor = self.classifier.normalised(np.full((len(self.segmentation.S), 1), self._floor))[:, 0]
-            self._device_clip = runner.put_clip(
+            self._device_clip = composer.put_clip(
                 self.classifier.normalised(self.segmentation.S),
                 self.classifier.normalised(self.segmentation.baseline),
                 self.segmentation.labels,
@@ -141,7 +140,7 @@ class PerturbationEngine:
 
         progress : told the fraction of this call's new windows evaluated so far (per call, so an
             engine shared by several jobs reports to the job that asked)."""
-        Z = _check_masks(Z, self.segmentation.k)
+        Z = check_masks(Z, self.segmentation.k)
         outputs = self.windows({w: Z[:, local] for w, local in enumerate(self._local)}, progress=progress)
         self.stats.masks += Z.shape[0]
         self.stats.windows_naive += Z.shape[0] * self.n_windows
@@ -221,14 +220,15 @@ class PerturbationEngine:
             self._remember(owners[lo : lo + step], predict)
             report(min(lo + step, todo))
 
-    def _remember(self, owners: list[tuple[int, int | bytes]], predict: Callable[[], np.ndarray]) -> int:
-        """One model step for the (window, local mask) pairs in ``owners``: timed, counted, remembered."""
-        runner = self.classifier.runner
-        calls_before = runner.calls
+    def _remember(self, owners: list[tuple[int, int | bytes]], predict: Callable[..., np.ndarray]) -> int:
+        """One model step for the (window, local mask) pairs in ``owners``: timed, counted (by the
+        runner, into this engine's own tally, so a runner shared by several engines counts right),
+        remembered."""
+        tally = CallTally()
         t0 = time.perf_counter()
-        probs = predict()
+        probs = predict(tally=tally)
         self.stats.seconds_model += time.perf_counter() - t0
-        self.stats.model_calls += runner.calls - calls_before
+        self.stats.model_calls += tally.calls
         self.stats.windows_evaluated += len(owners)
         for (w, key), p in zip(owners, probs, strict=True):
             self._memory[w][key] = p
@@ -240,50 +240,3 @@ def _reporter(progress: Progress | None, todo: int) -> Callable[[int], None]:
     if progress is None or not todo:
         return lambda done: None
     return lambda done: progress(min(1.0, done / todo))
-
-
-@dataclass
-class NaiveEngine:
-    """Reference: compose each perturbed clip whole and evaluate all its windows (no memory)."""
-
-    classifier: GenreClassifier
-    segmentation: Segmentation
-    stats: EngineStats = field(default_factory=EngineStats)
-
-    def __call__(self, Z: np.ndarray, *, progress: Progress | None = None) -> np.ndarray:
-        Z = _check_masks(Z, self.segmentation.k)
-        clips = self.segmentation.compose(Z, 0, self.segmentation.n_frames)
-        windows = frame_windows(clips, self.classifier.features)  # (n, n_windows, n_mels, w)
-        calls_before = self.classifier.runner.calls
-        probs = self.classifier.window_probabilities(windows)
-        self.stats.model_calls += self.classifier.runner.calls - calls_before
-        self.stats.masks += Z.shape[0]
-        self.stats.windows_evaluated += windows.shape[0] * windows.shape[1]
-        self.stats.windows_naive = self.stats.windows_evaluated
-        return probs.mean(axis=1)
-
-
-class EngineCache:
-    """Engines kept between jobs (least recently used dropped first).
-
-    A second explanation of the same clip with the same model, segmentation and baseline (SHAP
-    after LIME, another seed, more samples) reuses every window the first one evaluated and skips
-    the segmentation.
-    """
-
-    def __init__(self, max_engines: int = ENGINE_CACHE_SIZE) -> None:
-        self.max_engines = max_engines
-        self._engines: OrderedDict[Hashable, PerturbationEngine] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, build: Callable[[], PerturbationEngine]) -> PerturbationEngine:
-        with self._lock:
-            if key in self._engines:
-                self._engines.move_to_end(key)
-                return self._engines[key]
-        engine = build()
-        with self._lock:
-            self._engines[key] = engine
-            while len(self._engines) > self.max_engines:
-                self._engines.popitem(last=False)
-        return engine

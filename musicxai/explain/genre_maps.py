@@ -7,7 +7,8 @@ segmentation, and relative time × harmonic/percussive, from the ``sources`` seg
 weight is spread over the time bins it overlaps, in proportion to the overlap, and divided by the
 clip's total absolute attribution: a cell holds the signed *share* of the clip's evidence, so every
 clip counts once whatever its loudness or confidence. A genre's map is the mean over the clips
-explained for it, with the standard deviation over those clips beside it.
+explained for it, with the standard deviation over those clips beside it. The maps of a bundle's
+held-out tracks are kept in the bundle (``attributions/``), read and written here.
 """
 
 from __future__ import annotations
@@ -20,12 +21,9 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from musicxai.audio.decode import DecodedAudio
 from musicxai.errors import NotFoundError, ParameterError
-from musicxai.explain.methods import Games, Method, attribute
-from musicxai.explain.params import ExplanationParams
-from musicxai.explain.segments import Segment, SegmentationKind
-from musicxai.model.classifier import GenreClassifier
+from musicxai.explain.attribution import Method
+from musicxai.explain.segmentation import Segment, SegmentationKind
 
 TIME_BINS = 10  # relative-time columns: tenths of a clip
 MAPS_DIR = "attributions"  # inside a bundle, beside ale/
@@ -157,28 +155,6 @@ def split_half(maps: Sequence[np.ndarray]) -> float | None:
     return round(float(np.corrcoef(*halves)[0, 1]), 4)
 
 
-def explain_for_maps(
-    classifier: GenreClassifier, audio: DecodedAudio, *, method: Method, num_samples: int | None, seed: int
-) -> tuple[ClipMaps, dict[MapView, list[str]]]:
-    """Explain one clip's predicted genre on both grids' segmentations (attributions only: no
-    faithfulness curves, no pictures) and project each onto its grid."""
-    from musicxai.explain.pipeline import build_engine  # the pipeline builds on this package's modules
-
-    grids: dict[MapView, np.ndarray] = {}
-    rows: dict[MapView, list[str]] = {}
-    target: int | None = None
-    for view in MapView:
-        params = ExplanationParams(method=method, segmentation=view.segmentation, num_samples=num_samples, seed=seed)
-        engine = build_engine(classifier, audio, params.engine_spec())
-        if target is None:
-            target = int(np.argmax(engine(np.ones((1, engine.segmentation.k), dtype=bool))[0]))
-        weights = attribute(method, engine, [target], num_samples=params.samples, seed=seed, games=Games.windows)
-        grids[view] = project(engine.segmentation.segments, weights.weights[target], view)
-        rows[view] = row_labels(engine.segmentation.segments, view)
-    assert target is not None
-    return (classifier.genres[target], grids), rows
-
-
 def write_genre_maps(bundle: Path, maps: GenreMaps, pictures: dict[MapView, bytes]) -> Path:
     out = Path(bundle) / MAPS_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -193,7 +169,7 @@ def read_genre_maps(bundle: Path) -> GenreMaps:
     target = Path(bundle) / MAPS_DIR / MAPS_FILE
     if not target.is_file():
         raise NotFoundError(
-            f"Model {Path(bundle).name!r} has no per-genre attribution maps (musicxai explain-corpus makes them)."
+            f"Model {Path(bundle).name!r} has no per-genre attribution maps (musicxai genre-maps makes them)."
         )
     return GenreMaps.model_validate(json.loads(target.read_text()))
 

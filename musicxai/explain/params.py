@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from musicxai.explain.methods import NUM_SAMPLES, Games, Method
-from musicxai.explain.segmentation import N_BANDS, SEGMENT_SECONDS, Baseline, SegmentationParams
-from musicxai.explain.segments import SegmentationKind
-from musicxai.explain.window_games import WINDOW_SAMPLES
+from musicxai.explain.attribution import NUM_SAMPLES, WINDOW_SAMPLES, Games, Method
+from musicxai.explain.baseline import Baseline
+from musicxai.explain.segmentation import SegmentationKind
+from musicxai.explain.segmenters import N_BANDS, SEGMENT_SECONDS, SegmentationParams
 
 MAX_NUM_SAMPLES = 20_000  # what any explanation may ask; services lower it with MUSICXAI_MAX_NUM_SAMPLES
 

@@ -15,24 +15,27 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from musicxai.audio.decode import DecodedAudio
-from musicxai.audio.quality import DEFAULT_LIMITS, QualityLimits, assess
-from musicxai.config import ENGINE_MAX_BATCH_WINDOWS
+from musicxai.config import DEFAULT_QUALITY, ENGINE_MAX_BATCH_WINDOWS, QualityLimits
 from musicxai.errors import ParameterError
-from musicxai.explain.engine import EngineCache, PerturbationEngine
+from musicxai.explain.attribution import Games, Method
+from musicxai.explain.baseline import baseline_fill
+from musicxai.explain.engine import PerturbationEngine
+from musicxai.explain.engine_cache import EngineCache
 from musicxai.explain.faithfulness import deletion_insertion
-from musicxai.explain.methods import Games, Method, attribute
+from musicxai.explain.methods import attribute
 from musicxai.explain.params import EngineSpec, ExplanationParams
 from musicxai.explain.render import faithfulness_png, heatmap_png, wav_bytes
 from musicxai.explain.result import ARTIFACT_FILES, ExplanationResult
-from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
-from musicxai.explain.segments import Segmentation
+from musicxai.explain.segmentation import Segmentation
+from musicxai.explain.segmenters import SegmentationParams, segment_clip
 from musicxai.explain.sonify import evidence_segments, sonify
 from musicxai.explain.stability import TOP_K, summarize
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.detector import MusicDetector
 from musicxai.model.features import clip_log_mel
+from musicxai.model.quality import assess
 
-Progress = Callable[[float, str], None]  # (fraction of the whole job, stage name)
+StageProgress = Callable[[float, str], None]  # (fraction of the whole job, stage name)
 
 
 @dataclass
@@ -67,7 +70,7 @@ def explain_clip(
     audio: DecodedAudio,
     params: ExplanationParams,
     *,
-    progress: Progress,
+    progress: StageProgress,
 ) -> ExplanationResult:
     """Attributions and faithfulness of one clip on ``engine`` (which may already remember windows)."""
     genres = classifier.genres
@@ -167,16 +170,16 @@ def run_explanation(
     audio: DecodedAudio,
     params: ExplanationParams,
     *,
-    progress: Progress | None = None,
+    progress: StageProgress | None = None,
     engines: EngineCache | None = None,
     clip_id: str | None = None,
     max_batch_windows: int = ENGINE_MAX_BATCH_WINDOWS,
-    quality: QualityLimits = DEFAULT_LIMITS,
+    quality: QualityLimits = DEFAULT_QUALITY,
     detector: MusicDetector | None = None,
 ) -> ExplanationOutput:
     """Explain one clip. With ``engines`` and the clip's ``clip_id`` (its sha256), model calls made
     by earlier jobs on the same clip, model and engine spec are reused. A silent clip is refused
-    (:class:`~musicxai.audio.quality.SilentAudioError`) before anything is explained."""
+    (:class:`~musicxai.model.quality.SilentAudioError`) before anything is explained."""
     report = progress or (lambda fraction, stage: None)
     spec = params.engine_spec()
     t0 = time.perf_counter()

@@ -1,17 +1,20 @@
-"""What one explanation job produces: a typed result record, and the names of its artifact files."""
+"""What one explanation job produces: the preview it publishes first, its typed result record, and the
+names of its artifact files. Data records only, so the ledger and the API read them without the
+machinery that makes them."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from musicxai.audio.quality import QualityWarning
+from musicxai.explain.attribution import Method
 from musicxai.explain.engine import EngineStats
 from musicxai.explain.faithfulness import FaithfulnessCurves
-from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
-from musicxai.explain.segments import Segment
+from musicxai.explain.segmentation import Segment, SegmentationKind
 from musicxai.explain.stability import Stability
+from musicxai.model.quality import QualityWarning
 
+PREVIEW_FILE = "preview.png"  # published while the job runs, before the artifacts below
 # link name -> stored file name of every artifact a succeeded job has
 ARTIFACT_FILES: dict[str, str] = {
     "heatmap": "heatmap.png",
@@ -20,6 +23,19 @@ ARTIFACT_FILES: dict[str, str] = {
     "attributions": "attributions.json",
     "faithfulness": "faithfulness.png",
 }
+
+
+class OcclusionPreview(BaseModel):
+    """The occlusion preview a job publishes in its status document before its result."""
+
+    method: str = "occlusion"
+    segmentation: SegmentationKind = SegmentationKind.temporal
+    genre: str
+    probability: float
+    drops: list[float] = Field(description="per time segment: the genre's probability minus that without it")
+    segment_seconds: float
+    windows_evaluated: int
+    seconds: float
 
 
 class ExplanationResult(BaseModel):

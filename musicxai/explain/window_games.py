@@ -19,11 +19,10 @@ import time
 import numpy as np
 
 from musicxai.errors import ParameterError
+from musicxai.explain.attribution import WINDOW_SAMPLES, Attribution, Method
 from musicxai.explain.engine import PerturbationEngine, Progress
-from musicxai.explain.methods import LIME_KERNEL_WIDTH, Attribution, Method, fit_lime, kernel_shap, refit_lime
 from musicxai.explain.stability import REFITS, bootstrap_rng
-
-WINDOW_SAMPLES = 64  # samples per window game by default: 4 per player of the default grid's 16
+from musicxai.explain.surrogates import LIME_KERNEL_WIDTH, fit_lime, kernel_shap, refit_lime
 
 
 def _window_masks(p: int, num_samples: int, rng: np.random.Generator) -> np.ndarray:

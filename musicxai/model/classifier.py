@@ -13,7 +13,8 @@ import numpy as np
 from musicxai.config import DEFAULT_RUNNER, RunnerOptions
 from musicxai.model.bundle import MODEL_FILE, BundleMeta, read_bundle_meta
 from musicxai.model.features import clip_log_mel, frame_windows, normalise
-from musicxai.model.runner import ModelRunner
+from musicxai.model.keras_model import input_gradients
+from musicxai.model.runner import CallTally, ModelRunner
 
 WARM_SECONDS = 30.0  # explanation warm-up: the on-device composition is compiled for clips this long
 
@@ -56,17 +57,16 @@ class GenreClassifier:
     def name(self) -> str:
         return self.meta.name
 
-    def window_probabilities(self, windows_db: np.ndarray) -> np.ndarray:
-        """[shape=(..., n_mels, w)] log-mel windows in dB -> [shape=(..., n_genres)]"""
+    def window_probabilities(self, windows_db: np.ndarray, *, tally: CallTally | None = None) -> np.ndarray:
+        """[shape=(..., n_mels, w)] log-mel windows in dB -> [shape=(..., n_genres)]; ``tally`` is told the
+        model calls it took."""
         lead = windows_db.shape[:-2]
         flat = windows_db.reshape(-1, *windows_db.shape[-2:])
-        probs = self.runner.predict(normalise(flat, self.meta.normalisation))
+        probs = self.runner.predict(normalise(flat, self.meta.normalisation), tally=tally)
         return probs.reshape(*lead, len(self.genres))
 
     def window_gradients(self, windows_db: np.ndarray, target: int) -> np.ndarray:
         """d p[target] / d window (per dB) [shape=(n, n_mels, w)] for windows in dB, one backward pass."""
-        from musicxai.model.gradients import input_gradients
-
         grads = input_gradients(self.runner.model, normalise(windows_db, self.meta.normalisation), target)[..., 0]
         return grads / np.asarray(self.meta.normalisation.std, dtype=np.float32)[:, None]  # chain rule of x = (S - m)/s
 
@@ -85,7 +85,7 @@ class GenreClassifier:
         """Compile the model call and librosa's numba kernels before the first request pays for them;
         with ``segments`` (workers on JAX) also the on-device composition for a 30 s clip cut into that
         many segments."""
-        if segments is not None and self.runner.composes_on_device:
+        if segments is not None and self.runner.composer is not None:
             self.runner.warm_up(clip_frames=self.features.frames_for(WARM_SECONDS), segments=segments)
         else:
             self.runner.warm_up()

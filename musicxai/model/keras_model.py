@@ -1,15 +1,27 @@
-"""``model.keras`` loaded on the chosen Keras backend and checked against what its bundle promises."""
+"""``model.keras`` on the chosen Keras backend: loaded and checked against its bundle, compiled into
+one batch call, differentiated, and sized.
+
+The same file runs on two Keras 3 backends. TensorFlow (CPU hosts): one ``tf.function`` with a fixed
+input signature (only the batch size is free), traced once per process; gradients by
+``GradientTape``. JAX (GPU workers, where TensorFlow is not installed): ``jax.jit`` over
+``model.stateless_call``, compiled once per input shape; gradients by ``jax.grad``.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import get_args
+
+import numpy as np
 
 from musicxai.config import Backend
 from musicxai.errors import BundleError, ParameterError
 
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
+
+ModelCall = Callable[[np.ndarray], np.ndarray]
 
 
 def import_keras(backend: Backend | None):
@@ -55,3 +67,85 @@ def load_keras_model(
     if model_out != num_classes:
         raise BundleError(f"{model_path} outputs {model_out} classes but the bundle lists {num_classes}")
     return model
+
+
+def backend_device(backend: str | None) -> str:
+    """Where a model on ``backend`` (None: Keras's own) runs: the CPU, or JAX's first device."""
+    import keras
+
+    if (backend or keras.backend.backend()) == "jax":
+        import jax
+
+        return str(jax.devices()[0].platform)
+    return "cpu"
+
+
+def tensorflow_call(model) -> ModelCall:
+    """One ``tf.function`` over ``model`` with only the batch size free: traced once."""
+    import tensorflow as tf
+
+    spec = tf.TensorSpec(shape=(None, *model.input_shape[1:]), dtype=tf.float32)
+    fn = tf.function(lambda x: model(x, training=False), input_signature=[spec], reduce_retracing=True)
+    return lambda x: fn(x).numpy()
+
+
+def jax_forward(model):
+    """``jax.jit`` over ``model.stateless_call`` with the weights as they are: x -> outputs (a jax.Array)."""
+    import jax
+
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+
+    @jax.jit
+    def forward(x):
+        outputs, _ = model.stateless_call(trainable, non_trainable, x, training=False)
+        return outputs
+
+    return forward
+
+
+def input_gradients(model, x: np.ndarray, target: int) -> np.ndarray:
+    """d p[target] / d x for each window of ``x`` [shape=(n, *model input)], float32, same shape.
+
+    Always through Keras: ONNX Runtime, which serves forward passes on CPUs, computes no gradients."""
+    import keras
+
+    backend = keras.backend.backend()
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        inputs = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            total = tf.reduce_sum(model(inputs, training=False)[:, target])
+        return tape.gradient(total, inputs).numpy()
+    if backend == "jax":
+        import jax
+
+        trainable = [v.value for v in model.trainable_variables]
+        non_trainable = [v.value for v in model.non_trainable_variables]
+
+        def total(inputs):
+            outputs, _ = model.stateless_call(trainable, non_trainable, inputs, training=False)
+            return outputs[:, target].sum()
+
+        return np.asarray(jax.grad(total)(x), dtype=np.float32)
+    raise BundleError(f"gradients need the tensorflow or jax backend, not {backend!r}")
+
+
+def activation_bytes(model) -> int:
+    """Bytes of float32 activations one window leaves behind in ``model`` (every layer's output, those
+    of nested models included): an upper bound of what a runtime that frees nothing early holds."""
+    import keras
+
+    def outputs(m) -> int:
+        total = 0
+        for layer in m.layers:
+            if isinstance(layer, keras.Model):
+                total += outputs(layer)
+            elif not isinstance(layer, keras.layers.InputLayer):
+                total += int(np.prod([d for d in layer.output.shape[1:] if d is not None]))
+        return total
+
+    return 4 * outputs(model)

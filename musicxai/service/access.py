@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -23,10 +22,10 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from musicxai.config import parse_api_keys
+
 log = logging.getLogger(__name__)
 KEY_PREFIX = "mxk_"
-KEY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 def new_key() -> str:
@@ -46,19 +45,8 @@ class ApiKeys:
 
     @classmethod
     def parse(cls, entries: str) -> ApiKeys:
-        """``name:sha256,name:sha256`` (spaces ignored); an empty string means keys are off."""
-        names_by_hash: dict[str, str] = {}
-        for entry in filter(None, (e.strip() for e in entries.split(","))):
-            name, _, digest = entry.partition(":")
-            if not KEY_NAME.match(name) or not SHA256_HEX.match(digest.lower()):
-                raise ValueError(
-                    f"API key entry {entry[:80]!r} is not NAME:SHA256 (NAME of letters, digits, _ or -; "
-                    "SHA256 as 64 hex digits, printed by `musicxai api-key NAME`)"
-                )
-            if name in names_by_hash.values():
-                raise ValueError(f"API key name {name!r} appears twice")
-            names_by_hash[digest.lower()] = name
-        return cls(names_by_hash)
+        """``name:sha256,name:sha256`` (the ``MUSICXAI_API_KEYS`` format); an empty string means keys are off."""
+        return cls(parse_api_keys(entries))
 
     def __bool__(self) -> bool:
         return bool(self.names_by_hash)

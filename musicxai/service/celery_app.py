@@ -98,7 +98,7 @@ def broker_check(settings: Settings) -> Callable[[], bool]:
     if settings.embedded:
         folder = _broker_dirs(settings)["queue"]
         return folder.is_dir
-    from musicxai.service.storage import redis_client
+    from musicxai.service.stores import redis_client
 
     client = redis_client(settings)
 

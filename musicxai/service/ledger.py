@@ -14,12 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from musicxai.config import Settings
 from musicxai.errors import NotFoundError
-from musicxai.explain.methods import Method
+from musicxai.explain.attribution import Method
 from musicxai.explain.params import ExplanationParams
-from musicxai.explain.preview import Preview
-from musicxai.explain.result import ExplanationResult
+from musicxai.explain.result import ExplanationResult, OcclusionPreview
 
 
 class JobStatus(StrEnum):
@@ -57,7 +55,7 @@ class JobRecord(BaseModel):
     heartbeat: float | None = None
     error: str | None = None
     result: ExplanationResult | None = None
-    preview: Preview | None = Field(None, description="an occlusion map published before the result")
+    preview: OcclusionPreview | None = Field(None, description="an occlusion map published before the result")
 
 
 class JobLedger:
@@ -102,17 +100,6 @@ class JobLedger:
     @staticmethod
     def _apply(record: JobRecord, changes: dict[str, Any]) -> JobRecord:
         return record.model_copy(update={**changes, "updated": time.time()})
-
-
-def open_ledger(settings: Settings) -> JobLedger:
-    if settings.embedded:
-        from musicxai.service.sqlite_ledger import SqliteJobLedger
-
-        return SqliteJobLedger(settings.data_dir / "jobs.sqlite")
-    from musicxai.service.redis_ledger import RedisJobLedger
-    from musicxai.service.storage import redis_client
-
-    return RedisJobLedger(redis_client(settings))
 
 
 def queue_counts(ledger: JobLedger) -> dict[JobStatus, int]:

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from musicxai.audio.quality import QualityWarning
 from musicxai.explain.params import ExplanationParams
+from musicxai.model.quality import QualityWarning
 
 
 class Prediction(BaseModel):

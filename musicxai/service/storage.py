@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from musicxai.config import Settings
 from musicxai.errors import ParameterError, StorageFullError
 
 USAGE_RESCAN_S = 5.0  # other processes write to the same folder: recount its size this often
@@ -134,24 +133,6 @@ class RedisBlobStore:
     def expire(self, *, now: float | None = None) -> int:
         """Nothing to do: Redis drops each value when its TTL ends."""
         return 0
-
-
-def redis_client(settings: Settings):
-    import redis
-
-    return redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_socket_timeout_s,
-        socket_connect_timeout=settings.redis_connect_timeout_s,
-    )
-
-
-def open_blob_store(settings: Settings) -> BlobStore:
-    if settings.embedded:
-        return LocalBlobStore(
-            settings.data_dir / "blobs", ttl_s=settings.blob_ttl_s, max_bytes=settings.max_store_bytes
-        )
-    return RedisBlobStore(redis_client(settings), ttl_s=settings.blob_ttl_s)
 
 
 def clip_key(sha256: str, owner: str | None = None) -> str:

@@ -7,10 +7,11 @@ import threading
 import anyio
 import pytest
 
-from app.admission import AdmissionMiddleware
 from app.metrics import ApiMetrics
-from tests.app.conftest import app_settings, serving
-from tests.conftest import assert_problem, wav_bytes
+from app.middleware.admission import AdmissionMiddleware
+from tests.support.app import app_settings, serving
+from tests.support.audio import wav_bytes
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.anyio
 
@@ -20,19 +21,20 @@ def rejected(metrics: str, reason: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in lines)
 
 
+@pytest.mark.slow
 async def test_predictions_past_the_in_flight_limit_are_503_with_retry_after(tiny_bundle, tmp_path, monkeypatch):
     settings = app_settings(tiny_bundle, tmp_path, max_inflight_predictions=1, prediction_retry_after_s=3)
     async with serving(settings) as api:
-        dataplane = api.app.state.dataplane
+        predictions = api.app.state.dataplane.predictions
         inside, release = threading.Event(), threading.Event()
-        predict = dataplane.predict
+        predict = predictions.predict
 
         def held_predict(*args, **kwargs):
             inside.set()
             release.wait(30)
             return predict(*args, **kwargs)
 
-        monkeypatch.setattr(dataplane, "predict", held_predict)
+        monkeypatch.setattr(predictions, "predict", held_predict)
         results = {}
 
         async def first() -> None:
@@ -52,6 +54,7 @@ async def test_predictions_past_the_in_flight_limit_are_503_with_retry_after(tin
         assert "musicxai_predictions_in_flight 0.0" in metrics
 
 
+@pytest.mark.slow
 async def test_jobs_past_the_queue_limit_are_503_but_a_known_job_is_still_answered(tiny_bundle, tmp_path):
     settings = app_settings(tiny_bundle, tmp_path, max_queued_jobs=2, queue_retry_after_s=7)
     async with serving(settings) as api:
@@ -72,6 +75,7 @@ async def test_jobs_past_the_queue_limit_are_503_but_a_known_job_is_still_answer
         assert rejected((await api.client.get("/metrics")).text, "queue_full") == 1
 
 
+@pytest.mark.slow
 async def test_a_refused_upload_job_stores_no_job(tiny_bundle, tmp_path):
     settings = app_settings(tiny_bundle, tmp_path, max_queued_jobs=1)
     async with serving(settings) as api:

@@ -8,7 +8,8 @@ import pytest
 import soundfile as sf
 
 from musicxai.explain.result import ARTIFACT_FILES
-from tests.conftest import assert_problem, wav_bytes
+from tests.support.audio import wav_bytes
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.anyio
 FAST = {"method": "shap", "num_samples": 60, "segmentation": "temporal"}
@@ -94,6 +95,7 @@ async def test_a_queued_job_has_no_artifacts_yet(api):
     )
 
 
+@pytest.mark.slow
 async def test_finished_job_serves_every_artifact_with_an_etag(api):
     prediction = (await api.predict(8.0, clip=3, explain="lime", num_samples="80", segmentation="temporal")).json()
     job = await api.finish(prediction["explanations"][0]["job_id"])
@@ -118,6 +120,7 @@ async def test_finished_job_serves_every_artifact_with_an_etag(api):
     assert_problem(await api.client.get(f"{job['links']['self']}/bundle.json"), 404)
 
 
+@pytest.mark.slow
 async def test_a_sampled_explanation_says_how_stable_its_ranking_is(api):
     prediction = (await api.predict(6.0, clip=4, explain="shap", num_samples="20")).json()  # 16 players per window
     job = await api.finish(prediction["explanations"][0]["job_id"])
@@ -141,6 +144,7 @@ async def test_openapi_declares_both_request_bodies_and_every_reference_resolves
     assert refs <= set(schemas)
 
 
+@pytest.mark.slow
 async def test_two_finished_explanations_of_one_clip_are_compared(api):
     prediction_id = await _prediction_id(api, 6.0, clip=7)
     jobs = {}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import assert_problem
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.anyio
 

@@ -4,7 +4,7 @@ of ordinary explanation jobs, each finished here as a worker would."""
 import pytest
 
 from musicxai.service.ledger import JobStatus
-from tests.conftest import assert_problem
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.anyio
 
@@ -37,6 +37,7 @@ async def test_unknown_model_is_404(api):
     assert_problem(await api.client.get("/v1/global/attributions", params={"model": "nope"}), 404)
 
 
+@pytest.mark.slow
 async def test_a_batch_queues_two_jobs_per_clip_and_aggregates_them_when_they_finish(api):
     ids = [(await api.predict(4.0, clip=c)).json()["id"] for c in (41, 42)]
     created = await api.client.post("/v1/global/attributions/batches", json={"prediction_ids": [*ids, ids[0]]})
@@ -67,6 +68,7 @@ async def fail(api, job_ids) -> None:
         api.app.state.dataplane.ledger.update(job_id, status=JobStatus.failed, stage="failed", error="decoder crashed")
 
 
+@pytest.mark.slow
 async def test_a_failed_member_leaves_its_clip_out_and_a_batch_fails_only_when_every_clip_did(api):
     ids = [(await api.predict(4.0, clip=c)).json()["id"] for c in (43, 44)]
     batch = (await api.client.post("/v1/global/attributions/batches", json={"prediction_ids": ids, "seed": 3})).json()

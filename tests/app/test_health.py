@@ -2,8 +2,10 @@
 
 import pytest
 
-from tests.app.conftest import app_settings, serving
-from tests.conftest import assert_problem, free_port, wav_bytes
+from tests.support.app import app_settings, serving
+from tests.support.audio import wav_bytes
+from tests.support.http import assert_problem
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -37,11 +39,12 @@ async def test_an_unexpected_error_is_a_500_problem_that_says_nothing_internal(a
     def broken():
         raise RuntimeError("secret internal state")
 
-    monkeypatch.setattr(api.app.state.dataplane, "models", broken)
+    monkeypatch.setattr(api.app.state.dataplane.catalog, "models", broken)
     body = assert_problem(await api.client.get("/v1/models"), 500)
     assert "secret" not in body["detail"] and "logged" in body["detail"]
 
 
+@pytest.mark.slow
 async def test_queue_down_gives_503_for_jobs_while_predictions_still_work(tiny_bundle, tmp_path):
     settings = app_settings(tiny_bundle, tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     async with serving(settings) as api:

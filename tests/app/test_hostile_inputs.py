@@ -14,18 +14,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.app.conftest import app_settings, serving
-from tests.conftest import SR, assert_problem, tone_clip, wav_bytes
+from tests.support.app import app_settings, serving
+from tests.support.audio import SR, encoded, tone_clip, wav_bytes
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.anyio
 TIME_LIMIT_S = 30.0  # the decoder's own wall-clock limit
 MEMORY_GROWTH_LIMIT = 400 * 1024  # ru_maxrss is in KiB: the API may not grow by 400 MiB on any of these
-
-
-def wav(samples: np.ndarray, sr: int = SR, subtype: str = "PCM_16") -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, samples, sr, format="WAV", subtype=subtype)
-    return buf.getvalue()
 
 
 def wav_header(*, channels: int, rate: int, bits: int, data_bytes: int, fmt_tag: int = 1) -> bytes:
@@ -50,12 +45,6 @@ def id3_claiming(size: int) -> bytes:
     """An ID3v2 tag header whose synchsafe size says ``size`` bytes follow."""
     synchsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
     return b"ID3\x04\x00\x00" + synchsafe
-
-
-def flac(samples: np.ndarray, sr: int) -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, samples, sr, format="FLAC", subtype="PCM_16")
-    return buf.getvalue()
 
 
 def six_hour_silent_flac() -> bytes:
@@ -85,22 +74,22 @@ UPLOADS = {  # name -> (file bytes, filename); the answer must be a 4xx problem
     ),
     "wav with 0 channels": (wav_header(channels=0, rate=SR, bits=16, data_bytes=400) + b"\0" * 400, "a.wav"),
     "wav at 0 Hz": (wav_header(channels=1, rate=0, bits=16, data_bytes=400) + b"\0" * 400, "a.wav"),
-    "wav at 1 Hz": (wav(np.zeros(30, dtype=np.float32) + 0.1, sr=1), "a.wav"),
+    "wav at 1 Hz": (encoded(np.zeros(30, dtype=np.float32) + 0.1, sr=1), "a.wav"),
     "wav of 7 bits": (wav_header(channels=1, rate=SR, bits=7, data_bytes=4000) + b"\x55" * 4000, "a.wav"),
     "wav, unknown codec 0x1234": (
         wav_header(channels=1, rate=SR, bits=16, data_bytes=4000, fmt_tag=0x1234) + b"\1" * 4000,
         "a.wav",
     ),
     "wav truncated mid-sample": (wav_bytes(3.0)[:-1][:5001], "a.wav"),
-    "wav of NaN": (wav(np.full(3 * SR, np.nan, dtype=np.float32), subtype="FLOAT"), "a.wav"),
-    "wav of +inf": (wav(np.full(3 * SR, np.inf, dtype=np.float32), subtype="FLOAT"), "a.wav"),
-    "wav of digital silence": (wav(np.zeros(3 * SR, dtype=np.float32)), "a.wav"),
+    "wav of NaN": (encoded(np.full(3 * SR, np.nan, dtype=np.float32), subtype="FLOAT"), "a.wav"),
+    "wav of +inf": (encoded(np.full(3 * SR, np.inf, dtype=np.float32), subtype="FLOAT"), "a.wav"),
+    "wav of digital silence": (encoded(np.zeros(3 * SR, dtype=np.float32)), "a.wav"),
     "wav of 0.4 s": (wav_bytes(0.4), "a.wav"),
     "mp3: ID3 tag claiming 1 GB": (id3_claiming(2**28 - 1) + b"\0" * 2000, "a.mp3"),
     "mp3: frame sync then garbage": (b"\xff\xfb\x90\x00" + bytes(range(256)) * 40, "a.mp3"),
     "ogg: capture pattern then garbage": (b"OggS\x00\x02" + b"\xab" * 5000, "a.ogg"),
     "flac: marker then garbage": (b"fLaC\x00\x00\x00\x22" + b"\x13" * 5000, "a.flac"),
-    "flac truncated to its header": (flac(MUSIC, SR)[:300], "a.flac"),
+    "flac truncated to its header": (encoded(MUSIC, SR, format="FLAC")[:300], "a.flac"),
     "m4a: ftyp box only": (b"\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00isomiso2", "a.m4a"),
     "aiff header only": (b"FORM\x00\x00\x00\x04AIFF", "a.aiff"),
     "6-hour silent flac": (six_hour_silent_flac(), "long.flac"),
@@ -113,10 +102,10 @@ UPLOADS = {  # name -> (file bytes, filename); the answer must be a 4xx problem
     "json document": (b'{"audio": "' + b"A" * 5000 + b'"}', "a.json"),
 }
 ODD_BUT_AUDIO = {  # real audio in strange shapes, or a hostile name on a real clip: answered, never 5xx
-    "192 kHz, 8 channels": (wav(np.tile(MUSIC[: 2 * SR, None], (1, 8)) * 0.5, sr=192000), "a.wav"),
-    "1e30 × full scale": (wav(1e30 * MUSIC, subtype="FLOAT"), "a.wav"),
-    "path-traversal file name": (wav(MUSIC), "../../../../etc/passwd.wav"),
-    "NUL and newlines in the file name": (wav(MUSIC), "a\x00b\r\nc.wav"),
+    "192 kHz, 8 channels": (encoded(np.tile(MUSIC[: 2 * SR, None], (1, 8)) * 0.5, sr=192000), "a.wav"),
+    "1e30 × full scale": (encoded(1e30 * MUSIC, subtype="FLOAT"), "a.wav"),
+    "path-traversal file name": (encoded(MUSIC), "../../../../etc/passwd.wav"),
+    "NUL and newlines in the file name": (encoded(MUSIC), "a\x00b\r\nc.wav"),
 }
 
 
@@ -190,11 +179,19 @@ async def test_a_hostile_request_is_a_4xx_problem(api, name):
         assert "POST" in response.headers["allow"]
 
 
-async def test_the_service_still_predicts_after_the_corpus(api):
-    response = await api.client.post("/v1/predictions", files={"file": ("a.wav", wav(MUSIC))})
+@pytest.mark.slow
+async def test_the_service_still_predicts_after_the_whole_corpus(api):
+    """Every hostile upload and request, in one go and in this test (so the order tests run in does
+    not matter), then an ordinary clip: the service has not been left broken."""
+    for data, filename in UPLOADS.values():
+        await api.client.post("/v1/predictions", files={"file": (filename, data)})
+    for method, path, kwargs in HOSTILE_REQUESTS.values():
+        await api.client.request(method, path, **kwargs)
+    response = await api.client.post("/v1/predictions", files={"file": ("a.wav", encoded(MUSIC))})
     assert response.status_code == 200 and (await api.client.get("/readyz")).status_code == 200
 
 
+@pytest.mark.slow
 async def test_a_body_that_trickles_in_is_408_and_frees_its_prediction_slot(tiny_bundle, tmp_path):
     settings = app_settings(tiny_bundle, tmp_path, body_timeout_s=1.0, max_inflight_predictions=1)
     async with serving(settings) as api:
@@ -210,4 +207,4 @@ async def test_a_body_that_trickles_in_is_408_and_frees_its_prediction_slot(tiny
         )
         assert "did not arrive within 1 s" in assert_problem(response, 408)["detail"]
         assert time.perf_counter() - started < 2.5
-        assert (await api.client.post("/v1/predictions", files={"file": ("a.wav", wav(MUSIC))})).status_code == 200
+        assert (await api.client.post("/v1/predictions", files={"file": ("a.wav", encoded(MUSIC))})).status_code == 200

@@ -8,8 +8,9 @@ import anyio
 import pytest
 
 from musicxai.service.access import hash_key
-from tests.app.conftest import app_settings, serving
-from tests.conftest import assert_problem, wav_bytes
+from tests.support.app import app_settings, serving
+from tests.support.audio import wav_bytes
+from tests.support.http import assert_problem
 from worker.jobs import run_job
 from worker.state import WorkerState
 
@@ -33,6 +34,7 @@ def metric(text: str, name: str, label: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in lines)
 
 
+@pytest.mark.slow
 async def test_every_v1_call_needs_a_known_bearer_key_and_the_rest_stays_open(tiny_bundle, tmp_path):
     async with serving(key_settings(tiny_bundle, tmp_path)) as api:
         calls = [
@@ -68,6 +70,7 @@ async def test_without_keys_in_the_settings_no_key_is_needed(api):
     assert all("401" not in op["responses"] for ops in spec["paths"].values() for op in ops.values())
 
 
+@pytest.mark.slow
 async def test_what_one_key_creates_another_cannot_find_read_or_reuse(tiny_bundle, tmp_path):
     async with serving(key_settings(tiny_bundle, tmp_path)) as api:
         alice = await api.client.post(
@@ -101,6 +104,7 @@ async def test_what_one_key_creates_another_cannot_find_read_or_reuse(tiny_bundl
         assert again.json()["explanations"][0]["job_id"] == job_id  # still idempotent for one key
 
 
+@pytest.mark.slow
 async def test_a_key_past_its_request_budget_gets_429_with_retry_after_and_others_do_not(tiny_bundle, tmp_path):
     async with serving(key_settings(tiny_bundle, tmp_path, rate_limit="3/minute")) as api:
         answers = [await api.client.get("/v1/models", headers=AUTH["alice"]) for _ in range(4)]
@@ -113,6 +117,7 @@ async def test_a_key_past_its_request_budget_gets_429_with_retry_after_and_other
         assert metric(metrics, "musicxai_rejected_total", 'reason="rate_limited"') == 1
 
 
+@pytest.mark.slow
 async def test_uploads_have_their_own_smaller_budget(tiny_bundle, tmp_path):
     async with serving(key_settings(tiny_bundle, tmp_path, upload_rate_limit="1/minute")) as api:
         first = await api.client.post("/v1/predictions", files=upload(), headers=AUTH["alice"])
@@ -122,6 +127,7 @@ async def test_uploads_have_their_own_smaller_budget(tiny_bundle, tmp_path):
         assert (await api.client.get("/v1/models", headers=AUTH["alice"])).status_code == 200  # reads still pass
 
 
+@pytest.mark.slow
 async def test_a_key_past_its_share_of_the_queue_gets_429_while_another_key_is_accepted(tiny_bundle, tmp_path):
     settings = key_settings(tiny_bundle, tmp_path, max_queued_jobs_per_key=1, queue_retry_after_s=9)
     async with serving(settings) as api:
@@ -144,6 +150,7 @@ async def test_a_key_past_its_share_of_the_queue_gets_429_while_another_key_is_a
         assert bob.status_code == 202
 
 
+@pytest.mark.slow
 async def test_the_openapi_document_declares_the_bearer_scheme_and_its_answers(tiny_bundle, tmp_path):
     async with serving(key_settings(tiny_bundle, tmp_path)) as api:
         spec = (await api.client.get("/openapi.json")).json()

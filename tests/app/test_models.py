@@ -2,10 +2,10 @@
 
 import pytest
 
-from musicxai.explain.methods import Games, Method
+from musicxai.explain.attribution import Games, Method
+from musicxai.explain.baseline import Baseline
 from musicxai.explain.params import ExplanationParams
-from musicxai.explain.segmentation import Baseline
-from musicxai.explain.segments import SegmentationKind
+from musicxai.explain.segmentation import SegmentationKind
 
 pytestmark = pytest.mark.anyio
 

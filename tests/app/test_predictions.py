@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.conftest import assert_problem, wav_bytes
+from tests.support.audio import wav_bytes
+from tests.support.http import assert_problem
 from training.genres import GTZAN_GENRES
 
 pytestmark = pytest.mark.anyio

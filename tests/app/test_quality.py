@@ -1,21 +1,14 @@
 """What a prediction says about the clip itself: silence refused with a code, warnings otherwise."""
 
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
-from tests.conftest import SR, assert_problem, tone_clip
+from tests.support.audio import SR, encoded, tone_clip
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.anyio
-
-
-def wav(y: np.ndarray, *, subtype: str = "PCM_16", sr: int = SR) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, y, sr, format="WAV", subtype=subtype)
-    return buffer.getvalue()
 
 
 async def _post(api, data: bytes):
@@ -24,19 +17,19 @@ async def _post(api, data: bytes):
 
 @pytest.mark.parametrize("level", [0.0, 0.25], ids=["digital-silence", "constant-level"])
 async def test_a_silent_or_constant_clip_is_422_with_code_silent(api, level):
-    body = assert_problem(await _post(api, wav(np.full(10 * SR, level, dtype=np.float32), subtype="FLOAT")), 422)
+    body = assert_problem(await _post(api, encoded(np.full(10 * SR, level, dtype=np.float32), subtype="FLOAT")), 422)
     assert body["code"] == "silent" and "silent" in body["detail"]
 
 
 async def test_music_has_no_warnings(api):
-    body = (await _post(api, wav(np.concatenate([tone_clip(g, 1, 2.0) for g in range(3)])))).json()
+    body = (await _post(api, encoded(np.concatenate([tone_clip(g, 1, 2.0) for g in range(3)])))).json()
     assert body["warnings"] == []
 
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")  # 1e30²
 async def test_samples_far_beyond_full_scale_are_classified_with_a_clipped_warning(api):
     huge = 1e30 * np.concatenate([tone_clip(g, 1, 2.0) for g in range(3)])
-    response = await _post(api, wav(huge, subtype="FLOAT"))
+    response = await _post(api, encoded(huge, subtype="FLOAT"))
     assert response.status_code == 200, response.text
     body = response.json()
     clipped = [w for w in body["warnings"] if w["code"] == "clipped"]
@@ -75,7 +68,7 @@ async def test_recorded_music_is_not_called_not_music(api):
 
 
 async def test_without_a_detector_no_not_music_check_is_made(tiny_bundle, tmp_path):
-    from tests.app.conftest import app_settings, serving
+    from tests.support.app import app_settings, serving
 
     async with serving(app_settings(tiny_bundle, tmp_path, detector_dir=None)) as bare:
         response = await bare.client.post(

@@ -3,13 +3,15 @@ answer, and a job whose artifacts no longer fit fails with that reason instead o
 
 import pytest
 
-from tests.app.conftest import app_settings, serving
-from tests.conftest import assert_problem, wav_bytes
+from tests.support.app import app_settings, serving
+from tests.support.audio import wav_bytes
+from tests.support.http import assert_problem
 
 pytestmark = pytest.mark.anyio
 CLIP = wav_bytes(4.0, seed=3)
 
 
+@pytest.mark.slow
 async def test_an_upload_that_does_not_fit_is_507_and_predictions_still_answer(tiny_bundle, tmp_path):
     async with serving(app_settings(tiny_bundle, tmp_path, max_store_bytes=len(CLIP) // 2)) as api:
         refused = await api.client.post("/v1/explanations", files={"file": ("clip.wav", CLIP)})
@@ -23,6 +25,7 @@ async def test_an_upload_that_does_not_fit_is_507_and_predictions_still_answer(t
         assert api.app.state.dataplane.ledger.unfinished() == []
 
 
+@pytest.mark.slow
 async def test_a_job_whose_artifacts_do_not_fit_fails_with_the_reason(tiny_bundle, tmp_path):
     async with serving(app_settings(tiny_bundle, tmp_path, max_store_bytes=len(CLIP) + 2048)) as api:
         accepted = await api.client.post(

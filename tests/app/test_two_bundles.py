@@ -6,7 +6,7 @@ import os
 import pytest
 import soundfile as sf
 
-from tests.app.conftest import app_settings, serving
+from tests.support.app import app_settings, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -20,6 +20,7 @@ async def two_models(tiny_bundle, tiny_transfer_bundle, tmp_path_factory):
         yield api
 
 
+@pytest.mark.slow
 async def test_models_lists_both_bundles_with_their_own_features(two_models):
     models = {m["name"]: m for m in (await two_models.client.get("/v1/models")).json()["models"]}
     assert models["tiny"]["features"]["sample_rate"] == 22050 and models["tiny"]["features"]["n_mels"] == 128
@@ -28,6 +29,7 @@ async def test_models_lists_both_bundles_with_their_own_features(two_models):
     assert transfer["window_frames"] == 187 and models["tiny-transfer"]["architecture"] == "music-vgg"
 
 
+@pytest.mark.slow
 async def test_each_bundle_predicts_and_explains_with_its_own_settings(two_models):
     client = two_models.client
     for model, rate, top_hz in (("tiny", 22050, 11025), ("tiny-transfer", 16000, 8000)):

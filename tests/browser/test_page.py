@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from musicxai.explain.methods import Method
-from tests.conftest import ROOT, wav_bytes
-from tests.integration.conftest import running_api, service_env
+from musicxai.explain.attribution import Method
+from tests.support.audio import wav_bytes
+from tests.support.data import ROOT
+from tests.support.services import running_api, service_env
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DEMO = ROOT / "models" / "demo"

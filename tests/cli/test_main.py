@@ -5,10 +5,10 @@ import json
 import pytest
 
 from cli.main import build_parser, main
-from musicxai.explain.methods import Method
+from musicxai.explain.attribution import Method
 from musicxai.explain.result import ARTIFACT_FILES
-from musicxai.explain.segments import SegmentationKind
-from tests.conftest import wav_bytes
+from musicxai.explain.segmentation import SegmentationKind
+from tests.support.audio import wav_bytes
 
 
 @pytest.fixture
@@ -21,6 +21,7 @@ def served(tiny_bundle, monkeypatch, tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_explain_writes_every_artifact_and_prints_a_summary(served, capsys):
     clip = served / "clip.wav"
     clip.write_bytes(wav_bytes(6.0, seed=1))

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from musicxai.service.access import hash_key
-from tests.conftest import ROOT
-from tests.integration.conftest import running_api, service_env
+from tests.support.data import ROOT
+from tests.support.services import running_api, service_env
 
 SEED = 20261203
 MAX_EXAMPLES = 20  # per operation and phase: ~3 minutes on 2 cores

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.conftest import assert_problem, wav_bytes
-from tests.integration.conftest import running_api, wait_for_job, wait_until
+from tests.support.audio import wav_bytes
+from tests.support.http import assert_problem
+from tests.support.processes import wait_until
+from tests.support.services import running_api, wait_for_job
 
 FAST = {"num_samples": "120", "segmentation": "temporal"}
 

@@ -4,8 +4,9 @@ import os
 import signal
 from pathlib import Path
 
-from tests.conftest import wait_until_ended, wav_bytes
-from tests.integration.conftest import running_api, service_env, wait_for_job
+from tests.support.audio import wav_bytes
+from tests.support.processes import wait_until_ended
+from tests.support.services import running_api, service_env, wait_for_job
 
 
 def _children(pid: int) -> list[int]:

@@ -8,8 +8,9 @@ import subprocess
 import httpx
 import pytest
 
-from tests.conftest import wav_bytes
-from tests.integration.conftest import RedisServer, Service, service_env, wait_for_job, wait_until
+from tests.support.audio import wav_bytes
+from tests.support.processes import wait_until
+from tests.support.services import RedisServer, Service, service_env, wait_for_job
 
 SLOW = {"method": "lime", "num_samples": 1500, "segmentation": "time_frequency"}
 

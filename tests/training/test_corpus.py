@@ -32,6 +32,7 @@ def _expected_paths(per_genre: int) -> set[str]:
     return {f"genres_original/{g}/{g}.{i:05d}.wav" for g in GTZAN_GENRES for i in range(per_genre)}
 
 
+@pytest.mark.slow  # renders a corpus with FluidSynth
 def test_gtzan_layout_and_manifest(corpus):
     out, manifest = corpus
     written = {p.relative_to(out).as_posix() for p in out.rglob("*.wav")}
@@ -46,6 +47,7 @@ def test_gtzan_layout_and_manifest(corpus):
         assert {"tempo", "key", "soundfont", "mix", "channel_gains_db"} <= clip.keys()
 
 
+@pytest.mark.slow  # renders a corpus with FluidSynth
 def test_clips_are_mono_22050_of_the_asked_length_audible_and_unclipped(corpus):
     out, manifest = corpus
     for clip in manifest["clips"]:
@@ -58,6 +60,7 @@ def test_clips_are_mono_22050_of_the_asked_length_audible_and_unclipped(corpus):
         assert np.sqrt(np.mean(audio**2)) > 0.01, clip["path"]
 
 
+@pytest.mark.slow  # renders a corpus with FluidSynth
 def test_clips_of_one_genre_differ(corpus):
     _, manifest = corpus
     for genre in GTZAN_GENRES:
@@ -66,6 +69,7 @@ def test_clips_of_one_genre_differ(corpus):
         assert len(drawn) == len(clips), genre
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files_and_another_seed_does_not(corpus, tmp_path):
     out, _ = corpus
     # One clip per genre, in-process: clip i must not depend on clips_per_genre or on the worker count.
@@ -80,6 +84,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(corpus, tmp_p
     assert again["clips"] != other["clips"]
 
 
+@pytest.mark.slow  # renders a corpus with FluidSynth
 def test_genres_are_acoustically_distinct(corpus):
     """Leave-one-out nearest genre centroid on MFCC means must clearly beat chance (1 in 10)."""
     out, manifest = corpus
@@ -113,6 +118,7 @@ def test_missing_soundfont_names_the_debian_package(monkeypatch, tmp_path):
         generate_corpus(tmp_path / "c", clips_per_genre=1, seconds=1.0, progress=False)
 
 
+@pytest.mark.slow
 def test_groove_database_is_built_when_missing(monkeypatch, tmp_path):
     home = tmp_path / "mma"
     shutil.copytree(corpus_tools.mma_home(), home)

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from musicxai.model.detector import clip_music_probability, pooled
+from training.architectures import build_music_embedder
 from training.detector import (
     ClipFeatures,
     choose_threshold,
@@ -18,7 +20,6 @@ from training.detector import (
     rates,
 )
 from training.detector_distil import cached_teacher, distil, embed_clips, held_back
-from training.models import build_music_embedder
 from training.pretrained import FEATURE_LAYER
 from training.train import MUSIC_VGG_FEATURES
 
@@ -55,6 +56,7 @@ def test_fit_chooses_on_cross_validation_and_reports_it():
     assert report["cross_validation"][str(report["C"])]["detection_rate"] > 0.8
 
 
+@pytest.mark.slow
 def test_the_served_form_is_the_regression_on_the_pooled_embedding():
     tagger = keras.saving.load_model(Path("models/pretrained/MTT_vgg/backbone.keras"), compile=False)
     shape = MUSIC_VGG_FEATURES.input_shape
@@ -106,6 +108,7 @@ def test_the_teachers_embeddings_are_cached_for_exactly_those_clips(tmp_path):
     assert teacher.windows == 12
 
 
+@pytest.mark.slow
 def test_the_student_learns_what_the_teacher_says_of_a_window():
     # the teacher's "embedding": how loud each half of the band range is, which the student must read
     rng = np.random.default_rng(0)

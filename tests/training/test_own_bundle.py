@@ -9,8 +9,8 @@ import pytest
 from cli.main import main
 from musicxai.errors import BundleError, ParameterError
 from musicxai.model.features import FeatureSettings
-from tests.app.conftest import app_settings, serving
-from tests.conftest import wav_bytes
+from tests.support.app import app_settings, serving
+from tests.support.audio import wav_bytes
 
 GENRES = ["calm", "busy", "bright"]
 FEATURES = FeatureSettings(sample_rate=16000, n_mels=32)  # 3 s windows: 1 + 48000 // 512 = 94 frames
@@ -38,6 +38,7 @@ def eval_dir(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_a_fitting_model_becomes_a_bundle_that_is_served_and_explained(tmp_path, eval_dir):
     from training.own_bundle import create_bundle
 

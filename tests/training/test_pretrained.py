@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from musicxai.errors import ParameterError
-from tests.conftest import ROOT
+from tests.support.data import ROOT
 from training import pretrained
 from training.pretrained import (
     CHECKPOINTS,
@@ -118,6 +118,7 @@ def _as_checkpoint(model: keras.Model) -> dict[str, np.ndarray]:
     return {f"{scopes[layer.name]}/{w.name}": np.asarray(w) for layer in model.layers for w in layer.weights}
 
 
+@pytest.mark.slow
 def test_load_weights_round_trip_and_refuses_partial_loads(backbone, parity):
     _, model = backbone
     variables = _as_checkpoint(model)

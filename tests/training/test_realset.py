@@ -78,6 +78,7 @@ def _fake_deb(tmp_path, sr=44100) -> tuple:
     return deb
 
 
+@pytest.mark.slow
 def test_build_cuts_excerpts_from_a_package_its_archives_and_the_generators(tmp_path):
     deb = _fake_deb(tmp_path)
     entries = [

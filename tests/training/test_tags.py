@@ -69,6 +69,7 @@ def test_strength_is_chosen_without_the_report_part_and_recorded():
     assert head.clip_accuracy(valid) == selection["chosen"]["synthetic_valid_clip_accuracy"]
 
 
+@pytest.mark.slow
 def test_the_served_model_computes_the_fitted_head_on_the_taggers_tags():
     taggers = load_taggers(PRETRAINED)
     shape = MUSIC_VGG_FEATURES.input_shape
@@ -84,6 +85,7 @@ def test_the_served_model_computes_the_fitted_head_on_the_taggers_tags():
     np.testing.assert_allclose(served, head.probabilities(tags.astype(np.float64)), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_with_embeddings_the_served_model_folds_their_standardisation_in():
     taggers = load_taggers(PRETRAINED)
     shape = MUSIC_VGG_FEATURES.input_shape

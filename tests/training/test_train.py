@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from musicxai.model.bundle import read_bundle_meta
 from musicxai.model.classifier import GenreClassifier
@@ -8,6 +9,7 @@ from training.genres import GTZAN_GENRES
 from training.gtzan import discover_tracks, stratified_split
 
 
+@pytest.mark.slow
 def test_one_epoch_training_writes_a_loadable_evaluated_bundle(tiny_bundle, tiny_gtzan):
     meta = read_bundle_meta(tiny_bundle)
     assert meta.genres == list(GTZAN_GENRES)
@@ -42,8 +44,9 @@ def test_normalisation_comes_from_training_windows_only(tiny_bundle, tiny_gtzan)
     np.testing.assert_allclose(stored["mean"], fit_normalisation(train_windows).mean, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_tag_head_bundle_records_how_its_pull_was_chosen_and_serves(tiny_gtzan, tmp_path):
-    from tests.conftest import ROOT, train_tiny
+    from tests.support.data import ROOT, train_tiny
 
     out = train_tiny(
         tiny_gtzan,

@@ -10,7 +10,7 @@ from musicxai.config import Settings
 from musicxai.explain.params import ExplanationParams
 from musicxai.service.ledger import JobRecord, JobStatus
 from musicxai.service.storage import artifact_key, clip_key
-from tests.conftest import wav_bytes
+from tests.support.audio import wav_bytes
 from worker.jobs import run_job
 from worker.state import WorkerState
 
@@ -39,6 +39,7 @@ def _job(state: WorkerState, job_id: str, *, store_clip: bool = True, **fields) 
     return record
 
 
+@pytest.mark.slow
 def test_a_queued_job_runs_stores_its_artifacts_and_succeeds(state):
     _job(state, "job-ok")
     assert run_job(state, "job-ok", "task-1") == {"job_id": "job-ok", "status": "succeeded"}

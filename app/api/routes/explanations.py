@@ -7,55 +7,23 @@ import hashlib
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from app.api import urls
 from app.api.caching import cacheable
 from app.api.deps import DataPlaneDep, MetricsDep, OwnerDep
-from app.api.openapi import form_fields, media, problems, request_body
-from app.schemas import Job
+from app.api.openapi import media, problems, request_body
+from app.api.requests import ExplanationRequest, ExplanationUpload
+from app.api.schemas import Job
 from musicxai.errors import ParameterError, validated
+from musicxai.explain.attribution import Method
 from musicxai.explain.compare import Comparison
-from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
 
 router = APIRouter(prefix=urls.EXPLANATIONS, tags=["explanations"])
 
 MEDIA_TYPES = {".png": "image/png", ".wav": "audio/wav", ".json": "application/json"}
 EXAMPLE = {"prediction_id": "9f2c…", **ExplanationParams(method=Method.shap).model_dump(mode="json", exclude_none=True)}
-
-
-class ExplanationRequest(ExplanationParams):
-    """JSON body: explain a clip uploaded before, by its prediction id."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    prediction_id: str = Field(description="the id a prediction returned (the clip's sha256)")
-    model: str | None = Field(None, description="bundle name; default: the service's default")
-
-    def params(self) -> ExplanationParams:
-        return ExplanationParams(**self.model_dump(exclude={"prediction_id", "model"}))
-
-
-class ExplanationUpload(ExplanationParams):
-    """multipart/form-data: the clip itself, with the same parameters as form fields."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=form_fields)
-
-    file: bytes = Field(min_length=1, description="audio clip: WAV, FLAC, OGG, MP3, M4A")
-    model: str | None = Field(None, description="bundle name; default: the service's default")
-
-    @field_validator("genres", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        return [g.strip() for g in value.split(",") if g.strip()] if isinstance(value, str) else value
-
-    def params(self) -> ExplanationParams:
-        return ExplanationParams(**self.model_dump(exclude={"file", "model"}))
-
-
-REQUEST_MODELS = (ExplanationRequest, ExplanationUpload)
 
 
 async def _read_request(request: Request) -> ExplanationRequest | ExplanationUpload:
@@ -90,11 +58,11 @@ async def create_explanation(
 ) -> JSONResponse:
     body = await _read_request(request)
     if isinstance(body, ExplanationUpload):
-        clip = await run_in_threadpool(dataplane.store_upload, body.file, owner=owner)
+        clip = await run_in_threadpool(dataplane.clips.store, body.file, owner=owner)
     else:
-        clip = await run_in_threadpool(dataplane.stored_clip, body.prediction_id, owner=owner)
+        clip = await run_in_threadpool(dataplane.clips.get, body.prediction_id, owner=owner)
     params = body.params()
-    record = await run_in_threadpool(dataplane.create_job, clip, params, model=body.model or None, owner=owner)
+    record = await run_in_threadpool(dataplane.jobs.create, clip, params, model=body.model or None, owner=owner)
     metrics.jobs_created.labels(params.method).inc()
     return JSONResponse(
         Job.of(record).model_dump(mode="json"), status_code=202, headers={"Location": urls.job(record.id)}
@@ -108,7 +76,7 @@ async def create_explanation(
     responses=problems(404, 503),
 )
 def read_explanation(job_id: str, dataplane: DataPlaneDep, owner: OwnerDep) -> Job:
-    return Job.of(dataplane.job(job_id, owner=owner))
+    return Job.of(dataplane.jobs.get(job_id, owner=owner))
 
 
 @router.get(
@@ -119,7 +87,7 @@ def read_explanation(job_id: str, dataplane: DataPlaneDep, owner: OwnerDep) -> J
     responses=problems(404, 422, 503),
 )
 def compare_explanations(job_id: str, other_id: str, dataplane: DataPlaneDep, owner: OwnerDep) -> Comparison:
-    return dataplane.compare(job_id, other_id, owner=owner)
+    return dataplane.jobs.compare(job_id, other_id, owner=owner)
 
 
 @router.get(
@@ -130,7 +98,7 @@ def compare_explanations(job_id: str, other_id: str, dataplane: DataPlaneDep, ow
     responses=media(*MEDIA_TYPES.values()) | {304: {"description": "Not Modified"}} | problems(404, 503),
 )
 def read_artifact(job_id: str, name: str, dataplane: DataPlaneDep, owner: OwnerDep, request: Request) -> Response:
-    data = dataplane.artifact(job_id, name, owner=owner)
+    data = dataplane.jobs.artifact(job_id, name, owner=owner)
     etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
     media_type = MEDIA_TYPES.get(name[name.rfind(".") :], "application/octet-stream")
     return cacheable(request, data, etag=etag, media_type=media_type, cache_control="private, max-age=86400, immutable")

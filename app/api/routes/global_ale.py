@@ -10,7 +10,7 @@ from app.api import urls
 from app.api.caching import BUNDLE_CACHE, cacheable
 from app.api.deps import DataPlaneDep
 from app.api.openapi import media, problems
-from app.schemas import AleGallery
+from app.api.schemas import AleGallery
 from musicxai.model.bundle import ALE_FILE
 
 router = APIRouter(prefix=urls.ALE, tags=["global explanations"])
@@ -25,7 +25,7 @@ ModelQuery = Annotated[str | None, Query(description="bundle name; default: the 
     responses=problems(404),
 )
 def list_ale(dataplane: DataPlaneDep, model: ModelQuery = None) -> AleGallery:
-    name, index = dataplane.ale_index(model)
+    name, index = dataplane.catalog.ale_index(model)
     return AleGallery.of(name, index, asked=model)
 
 
@@ -36,6 +36,6 @@ def list_ale(dataplane: DataPlaneDep, model: ModelQuery = None) -> AleGallery:
     responses=media(*MEDIA.values()) | {304: {"description": "Not Modified"}} | problems(404),
 )
 def read_ale(filename: str, dataplane: DataPlaneDep, request: Request, model: ModelQuery = None) -> Response:
-    data, version = dataplane.ale_file(model, filename)
+    data, version = dataplane.catalog.ale_file(model, filename), dataplane.catalog.version(model, filename)
     media_type = MEDIA[ALE_FILE.match(filename)["kind"]]
     return cacheable(request, data, etag=f'"{version}"', media_type=media_type, cache_control=BUNDLE_CACHE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -13,20 +13,12 @@ from app.api import urls
 from app.api.caching import BUNDLE_CACHE, cacheable
 from app.api.deps import DataPlaneDep, MetricsDep, OwnerDep
 from app.api.openapi import media, problems
-from app.schemas import Batch, BundleGenreMaps
-from musicxai.explain.genre_maps import read_genre_maps, read_genre_maps_png
-from musicxai.service.batches import Batches, BatchRequest
+from app.api.requests import BatchRequest
+from app.api.schemas import Batch, BundleGenreMaps
 
 router = APIRouter(prefix=urls.ATTRIBUTIONS, tags=["global explanations"])
 ModelQuery = Annotated[str | None, Query(description="bundle name; default: the service's default")]
 PNG = "image/png"
-
-
-def get_batches(dataplane: DataPlaneDep) -> Batches:
-    return Batches(dataplane)
-
-
-BatchesDep = Annotated[Batches, Depends(get_batches)]
 
 
 @router.get(
@@ -37,7 +29,7 @@ BatchesDep = Annotated[Batches, Depends(get_batches)]
     responses=problems(404),
 )
 def read_bundle_maps(dataplane: DataPlaneDep, model: ModelQuery = None) -> BundleGenreMaps:
-    return BundleGenreMaps.of(read_genre_maps(dataplane.registry.path(model)), asked=model)
+    return BundleGenreMaps.of(dataplane.catalog.genre_maps(model), asked=model)
 
 
 @router.post(
@@ -48,8 +40,17 @@ def read_bundle_maps(dataplane: DataPlaneDep, model: ModelQuery = None) -> Bundl
     "prediction; idempotent, the same request returns the same batch",
     responses=problems(400, 404, 422, 429, 503, 507),
 )
-async def create_batch(body: BatchRequest, batches: BatchesDep, metrics: MetricsDep, owner: OwnerDep) -> JSONResponse:
-    batch = await run_in_threadpool(batches.create, body, owner=owner)
+async def create_batch(
+    body: BatchRequest, dataplane: DataPlaneDep, metrics: MetricsDep, owner: OwnerDep
+) -> JSONResponse:
+    batch = await run_in_threadpool(
+        dataplane.genre_maps.create,
+        body.prediction_ids,
+        model=body.model,
+        method=body.method,
+        seed=body.seed,
+        owner=owner,
+    )
     metrics.jobs_created.labels(body.method).inc(len(batch.members))
     return JSONResponse(
         Batch.of(batch).model_dump(mode="json"), status_code=202, headers={"Location": urls.batch(batch.id)}
@@ -62,8 +63,8 @@ async def create_batch(body: BatchRequest, batches: BatchesDep, metrics: Metrics
     summary="A batch's status (read from its member jobs) and, once they have finished, its maps",
     responses=problems(404, 503),
 )
-def read_batch(batch_id: str, batches: BatchesDep, owner: OwnerDep) -> Batch:
-    return Batch.of(batches.status(batch_id, owner=owner))
+def read_batch(batch_id: str, dataplane: DataPlaneDep, owner: OwnerDep) -> Batch:
+    return Batch.of(dataplane.genre_maps.status(batch_id, owner=owner))
 
 
 @router.get(
@@ -72,8 +73,8 @@ def read_batch(batch_id: str, batches: BatchesDep, owner: OwnerDep) -> Batch:
     response_class=Response,
     responses=media(PNG) | problems(404, 503),
 )
-def read_batch_picture(batch_id: str, filename: str, batches: BatchesDep, owner: OwnerDep) -> Response:
-    return Response(batches.picture(batch_id, filename, owner=owner), media_type=PNG)
+def read_batch_picture(batch_id: str, filename: str, dataplane: DataPlaneDep, owner: OwnerDep) -> Response:
+    return Response(dataplane.genre_maps.picture(batch_id, filename, owner=owner), media_type=PNG)
 
 
 @router.get(
@@ -83,6 +84,6 @@ def read_batch_picture(batch_id: str, filename: str, batches: BatchesDep, owner:
     responses=media(PNG) | {304: {"description": "Not Modified"}} | problems(404),
 )
 def read_bundle_picture(filename: str, dataplane: DataPlaneDep, request: Request, model: ModelQuery = None) -> Response:
-    data = read_genre_maps_png(dataplane.registry.path(model), filename)
-    etag = f'"{dataplane.registry.bundle_id(model)}:{filename}"'
+    data = dataplane.catalog.genre_maps_png(model, filename)
+    etag = f'"{dataplane.catalog.version(model, filename)}"'
     return cacheable(request, data, etag=etag, media_type=PNG, cache_control=BUNDLE_CACHE)

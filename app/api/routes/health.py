@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from app.api.deps import DataPlaneDep, MetricsDep
 from app.api.openapi import media, problems
-from app.problems import problem
+from app.api.problems import problem
 
 router = APIRouter(tags=["operations"])
 

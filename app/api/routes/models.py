@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1", tags=["models"])
 
 @router.get("/models", response_model=Models, summary="Bundles: genres, held-out metrics, feature settings, limits")
 def list_models(dataplane: DataPlaneDep) -> Models:
-    return dataplane.models()
+    return dataplane.catalog.models()
 
 
 @router.get(
@@ -21,4 +21,4 @@ def list_models(dataplane: DataPlaneDep) -> Models:
     summary="Explanation methods, segmentations and baselines with their labels, and the defaults",
 )
 def list_options(dataplane: DataPlaneDep) -> ExplanationOptions:
-    return dataplane.options()
+    return dataplane.catalog.options()

@@ -10,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import DataPlaneDep, MetricsDep, OwnerDep
 from app.api.openapi import problems
-from app.schemas import JobRef, PredictionResponse
+from app.api.schemas import JobRef, PredictionResponse
 from musicxai.errors import choice
-from musicxai.explain.methods import Method
+from musicxai.explain.attribution import Method
 from musicxai.explain.params import MAX_NUM_SAMPLES
-from musicxai.explain.segments import SegmentationKind
+from musicxai.explain.segmentation import SegmentationKind
 
 router = APIRouter(prefix="/v1/predictions", tags=["predictions"])
 
@@ -44,7 +44,7 @@ async def create_prediction(
     options = {"segmentation": segmentation, "num_samples": num_samples, "seed": seed}
     job_options = {k: v for k, v in options.items() if v is not None}
     prediction, jobs = await run_in_threadpool(
-        dataplane.predict, data, model=model, explain=methods, options=job_options, owner=owner
+        dataplane.predictions.predict, data, model=model, explain=methods, options=job_options, owner=owner
     )
     metrics.predictions.labels(prediction.model).inc()
     metrics.prediction_seconds.labels(prediction.model).observe(time.perf_counter() - started)

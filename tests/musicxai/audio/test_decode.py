@@ -51,6 +51,7 @@ def test_load_audio_reads_bytes_as_well_as_paths(tmp_path):
     np.testing.assert_array_equal(from_path.samples, from_bytes.samples)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
 def test_load_audio_falls_back_to_ffmpeg_for_aac(tmp_path):
     wav, m4a = tmp_path / "tone.wav", tmp_path / "tone.m4a"

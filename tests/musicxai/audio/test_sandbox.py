@@ -10,13 +10,15 @@ import pytest
 from musicxai.audio import sandbox
 from musicxai.audio.decode import load_audio
 from musicxai.errors import AudioError
-from tests.conftest import wait_until_ended, wav_bytes
+from tests.support.audio import wav_bytes
+from tests.support.processes import wait_until_ended
 
 LIMITS = {"timeout_s": 30.0, "memory_bytes": 2 * 1024**3}
 KWARGS = {"sr": 22050, "max_duration": 60.0, "min_duration": 1.0}
 KEY = (LIMITS["memory_bytes"], int(LIMITS["timeout_s"]) + 1)
 
 
+@pytest.mark.slow
 def test_each_clip_gets_its_own_waiting_process():
     data = wav_bytes(2.0, sr=44100)
     first = sandbox._decode_subprocess(data, KWARGS, LIMITS["timeout_s"], LIMITS["memory_bytes"])
@@ -41,6 +43,7 @@ def test_a_decoder_over_its_memory_limit_is_reported_as_unusable_audio():
         )  # too little to even import numpy
 
 
+@pytest.mark.slow
 def test_a_waiting_decoder_ends_with_the_process_that_started_it():
     script = (
         "import multiprocessing as mp; mp.current_process().daemon = True\n"

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
+from musicxai.explain.baseline import baseline_fill
 from musicxai.model.features import clip_log_mel
-from tests.conftest import tone_clip
+from tests.support.audio import tone_clip
 
 
 @pytest.fixture(scope="module")
@@ -13,8 +13,3 @@ def clip(classifier):
     y = np.concatenate([tone_clip(g, 0, 2.0) for g in range(5)])  # 10 s, 6 windows
     S = clip_log_mel(y, classifier.features)
     return y, S, baseline_fill(S, "min")
-
-
-def seg_for(clip, classifier, kind, **kw):
-    y, S, B = clip
-    return segment_clip(y, S, B, classifier.features, SegmentationParams(kind=kind, **kw))

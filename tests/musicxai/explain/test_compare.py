@@ -9,7 +9,7 @@ from musicxai.errors import ParameterError
 from musicxai.explain.compare import compare
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.pipeline import run_explanation
-from tests.conftest import tone_clip
+from tests.support.audio import tone_clip
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 from musicxai.errors import ParameterError
-from musicxai.explain.engine import NaiveEngine, PerturbationEngine, _distinct_rows
-from musicxai.explain.methods import explain_lime, explain_shap, sample_lime_masks
-from tests.musicxai.explain.conftest import seg_for
+from musicxai.explain.clip_games import explain_lime, explain_shap, sample_lime_masks
+from musicxai.explain.engine import PerturbationEngine, _distinct_rows
+from tests.support.explain import NaiveEngine, seg_for
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["temporal", "time_frequency", "sources", "superpixel"])
 def test_memoised_engine_matches_naive_engine_with_fewer_windows(clip, classifier, kind):
     seg = seg_for(clip, classifier, kind)
@@ -20,6 +21,7 @@ def test_memoised_engine_matches_naive_engine_with_fewer_windows(clip, classifie
         assert fast.stats.windows_evaluated < naive.stats.windows_evaluated / 4
 
 
+@pytest.mark.slow
 def test_locality_gives_identical_lime_and_shap_attributions_and_fewer_model_calls(clip, classifier):
     seg = seg_for(clip, classifier, "temporal", segment_seconds=1.0)
     fast, naive = PerturbationEngine(classifier, seg), NaiveEngine(classifier, seg)
@@ -44,6 +46,7 @@ def test_memory_is_reused_across_calls(clip, classifier):
     assert engine.stats.windows_evaluated == evaluated
 
 
+@pytest.mark.slow
 def test_progress_is_reported_up_to_one(clip, classifier):
     seen = []
     seg = seg_for(clip, classifier, "time_frequency")
@@ -55,6 +58,7 @@ def test_progress_is_reported_up_to_one(clip, classifier):
     assert later and later[-1] == 1.0 and len(seen) > 1  # each call reports to its own listener
 
 
+@pytest.mark.slow
 def test_shap_values_add_up_and_lime_reports_its_fit(clip, classifier):
     seg = seg_for(clip, classifier, "time_frequency", n_bands=4)
     engine = PerturbationEngine(classifier, seg)

@@ -6,7 +6,7 @@ import pytest
 
 from musicxai.errors import ParameterError
 from musicxai.explain.genre_maps import TIME_BINS, MapView, aggregate, project, row_labels, split_half
-from musicxai.explain.segments import Segment
+from musicxai.explain.segmentation import Segment
 
 
 def grid_segments(seconds: float, slice_s: float, bands: list[tuple[float, float]]) -> list[Segment]:

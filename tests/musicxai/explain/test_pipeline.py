@@ -7,11 +7,11 @@ import pytest
 
 from musicxai.audio.decode import DecodedAudio
 from musicxai.errors import ParameterError
-from musicxai.explain.engine import EngineCache
+from musicxai.explain.engine_cache import EngineCache
 from musicxai.explain.params import ExplanationParams, job_key
 from musicxai.explain.pipeline import run_explanation
 from musicxai.explain.result import ARTIFACT_FILES, ExplanationResult
-from tests.conftest import tone_clip
+from tests.support.audio import tone_clip
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +20,7 @@ def audio():
     return DecodedAudio(y, 22050, len(y) / 22050)
 
 
+@pytest.mark.slow
 def test_engine_cache_lets_a_second_job_on_the_same_clip_reuse_model_calls(audio, classifier):
     lime = ExplanationParams(method="lime", segmentation="temporal", num_samples=150)
     shap = ExplanationParams(method="shap", segmentation="temporal", num_samples=150)
@@ -43,6 +44,7 @@ def test_engine_spec_tells_jobs_apart_only_where_their_windows_differ():
     assert job_key("c" * 64, "m@1", lime) == job_key("c" * 64, "m@1", ExplanationParams())
 
 
+@pytest.mark.slow
 def test_result_is_typed_and_its_json_artifact_is_the_same_record(audio, classifier):
     seen = []
     params = ExplanationParams(method="lime", segmentation="time_frequency", n_bands=2, num_samples=60, top_k=2)

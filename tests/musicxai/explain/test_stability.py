@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
+from musicxai.explain.clip_games import explain_lime, explain_shap
 from musicxai.explain.engine import PerturbationEngine
-from musicxai.explain.methods import explain_lime, explain_shap, kernel_shap, refit_lime
 from musicxai.explain.stability import REFITS, summarize
+from musicxai.explain.surrogates import kernel_shap, refit_lime
 from musicxai.explain.window_games import explain_lime_windows, explain_shap_windows
-from tests.musicxai.explain.conftest import seg_for
+from tests.support.explain import seg_for
 
 
 def test_summary_counts_identical_reversed_and_exact_rankings():
@@ -60,6 +61,7 @@ def test_window_games_played_on_every_coalition_are_exact(clip, classifier):
         assert attribution.replicates is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("explain", [explain_lime_windows, explain_shap_windows])
 def test_more_samples_per_game_give_a_steadier_ranking(clip, classifier, explain):
     seg = seg_for(clip, classifier, "time_frequency", segment_seconds=1.5, n_bands=4)  # 8 players per window

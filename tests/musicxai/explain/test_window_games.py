@@ -6,10 +6,12 @@ import pytest
 from scipy.stats import spearmanr
 
 from musicxai.errors import ParameterError
-from musicxai.explain.engine import NaiveEngine, PerturbationEngine
-from musicxai.explain.methods import Games, attribute, explain_lime
+from musicxai.explain.attribution import Games
+from musicxai.explain.clip_games import explain_lime
+from musicxai.explain.engine import PerturbationEngine
+from musicxai.explain.methods import attribute
 from musicxai.explain.window_games import _window_masks, explain_lime_windows, explain_shap_windows
-from tests.musicxai.explain.conftest import seg_for
+from tests.support.explain import NaiveEngine, seg_for
 
 
 def exact_shapley(engine, k: int, target: int) -> np.ndarray:
@@ -27,6 +29,7 @@ def exact_shapley(engine, k: int, target: int) -> np.ndarray:
     return phi
 
 
+@pytest.mark.slow
 def test_window_games_give_the_clip_games_exact_shapley_values(clip, classifier):
     seg = seg_for(clip, classifier, "temporal", segment_seconds=1.7)  # 6 segments, 2-3 per window
     engine = PerturbationEngine(classifier, seg)
@@ -40,6 +43,7 @@ def test_window_games_give_the_clip_games_exact_shapley_values(clip, classifier)
     assert engine.stats.windows_evaluated <= sum(2 ** len(engine.players(w)) for w in range(engine.n_windows))
 
 
+@pytest.mark.slow
 def test_windowed_lime_ranks_like_the_exact_values_with_far_fewer_windows(clip, classifier):
     seg = seg_for(clip, classifier, "time_frequency", segment_seconds=1.5, n_bands=4)
     windowed, whole = PerturbationEngine(classifier, seg), PerturbationEngine(classifier, seg)

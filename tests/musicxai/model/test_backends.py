@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.data import ROOT
 
 DEMO = ROOT / "models" / "demo"
 pytest.importorskip("jax")
@@ -23,10 +23,11 @@ import numpy as np
 from musicxai.config import RunnerOptions
 from musicxai.model.classifier import GenreClassifier
 from musicxai.explain.engine import PerturbationEngine
-from musicxai.explain.methods import explain_lime
-from musicxai.explain.gradient import explain_gradient
+from musicxai.explain.clip_games import explain_lime
+from musicxai.explain.integrated_gradients import explain_gradient
 from musicxai.model.features import clip_log_mel
-from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
+from musicxai.explain.segmenters import SegmentationParams, segment_clip
+from musicxai.explain.baseline import baseline_fill
 
 classifier = GenreClassifier.load(sys.argv[1], options=RunnerOptions(backend=sys.argv[2]))
 classifier.runner.warm_up()
@@ -55,6 +56,7 @@ def run(backend: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_tensorflow_and_jax_backends_agree_on_the_demo_bundle():
     tf, jax = run("tensorflow"), run("jax")
     assert (tf["backend"], jax["backend"]) == ("tensorflow", "jax")
@@ -73,7 +75,8 @@ from musicxai.config import RunnerOptions
 from musicxai.model.classifier import GenreClassifier
 from musicxai.explain.engine import PerturbationEngine
 from musicxai.model.features import clip_log_mel
-from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
+from musicxai.explain.segmenters import SegmentationParams, segment_clip
+from musicxai.explain.baseline import baseline_fill
 
 classifier = GenreClassifier.load(sys.argv[1], options=RunnerOptions(backend="jax"))
 rng = np.random.default_rng(1)
@@ -91,6 +94,7 @@ print(json.dumps({"composes": [on_device.composes_on_device, on_host.composes_on
 """
 
 
+@pytest.mark.slow
 def test_windows_composed_on_the_device_match_the_host_engine():
     """The JAX path builds perturbed windows inside the jitted model call; same numbers, same memory."""
     env = {**os.environ, "KERAS_BACKEND": "jax"}

@@ -13,7 +13,7 @@ from musicxai.errors import BundleError
 from musicxai.model.bundle import MODEL_FILE
 from musicxai.model.detector import DETECTOR_FILE, DetectorMeta, MusicDetector, clip_music_probability, spread_windows
 from musicxai.model.features import Normalisation, clip_log_mel
-from tests.conftest import SR, tone_clip
+from tests.support.audio import SR, tone_clip
 from training.detector import clip_windows_of, pooled_clips
 from training.detector_distil import build_student, embed_clips
 
@@ -43,6 +43,7 @@ def test_a_folder_without_its_files_or_with_a_bad_document_is_refused(tmp_path):
         MusicDetector.load(broken)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", [DETECTOR, "models/detector-distilled"])
 def test_generated_noise_and_a_steady_tone_are_not_music(folder):
     detector = MusicDetector.load(folder)
@@ -53,6 +54,7 @@ def test_generated_noise_and_a_steady_tone_are_not_music(folder):
         assert not detector.is_music(detector.music_probability(y, SR))
 
 
+@pytest.mark.slow
 def test_a_log_mel_in_its_own_features_gives_the_same_answer_as_the_samples():
     detector = MusicDetector.load(DETECTOR)
     features = detector.meta.features
@@ -64,6 +66,7 @@ def test_a_log_mel_in_its_own_features_gives_the_same_answer_as_the_samples():
     assert detector.music_probability(y, features.sample_rate, log_mel=(S[:64], other)) == pytest.approx(from_samples)
 
 
+@pytest.mark.slow
 def test_a_distilled_folder_serves_what_training_computed(tmp_path):
     features = MusicDetector.load(DETECTOR).meta.features
     student = build_student(features.input_shape, 4)

@@ -13,13 +13,14 @@ from musicxai.errors import ParameterError
 from musicxai.model import onnx_runtime
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.detector import MusicDetector
-from tests.conftest import SR, tone_clip
+from tests.support.audio import SR, tone_clip
 
 
 def load(bundle, cache, runtime="onnxruntime") -> GenreClassifier:
     return GenreClassifier.load(bundle, options=RunnerOptions(runtime=runtime, cache_dir=cache))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bundle", ["models/demo-student", "models/demo-transfer"])
 def test_served_bundles_agree_with_keras_on_a_clip(bundle, tmp_path):
     fast, keras_run = load(bundle, tmp_path), load(bundle, tmp_path, runtime="keras")
@@ -30,6 +31,7 @@ def test_served_bundles_agree_with_keras_on_a_clip(bundle, tmp_path):
     assert got.top(1) == want.top(1)
 
 
+@pytest.mark.slow
 def test_the_detector_agrees_with_keras(tmp_path):
     options = RunnerOptions(cache_dir=tmp_path)
     fast = MusicDetector.load("models/detector", options=options)
@@ -39,6 +41,7 @@ def test_the_detector_agrees_with_keras(tmp_path):
     assert fast.music_probability(y, SR) == pytest.approx(slow.music_probability(y, SR), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_a_converted_model_is_read_from_the_cache(tiny_bundle, tmp_path, monkeypatch):
     first = load(tiny_bundle, tmp_path)
     assert first.runner.runtime == "onnxruntime"
@@ -64,6 +67,7 @@ def test_a_failed_conversion_falls_back_to_keras_and_says_why(tiny_bundle, tmp_p
     assert classifier.classify(tone_clip(0, 0, 4.0)).probabilities.sum() == pytest.approx(1.0, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_a_corrupt_cached_file_falls_back_to_keras(tiny_bundle, tmp_path, caplog):
     load(tiny_bundle, tmp_path)
     (cached,) = tmp_path.glob("*.onnx")
@@ -73,6 +77,7 @@ def test_a_corrupt_cached_file_falls_back_to_keras(tiny_bundle, tmp_path, caplog
     assert "ONNX Runtime cannot run it" in caplog.text
 
 
+@pytest.mark.slow
 def test_a_session_that_disagrees_with_keras_is_not_used(tiny_bundle, tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(onnx_runtime, "PARITY_ATOL", -1.0)  # no difference is small enough
     with caplog.at_level(logging.WARNING, logger=onnx_runtime.__name__):
@@ -80,6 +85,7 @@ def test_a_session_that_disagrees_with_keras_is_not_used(tiny_bundle, tmp_path, 
     assert "differs from Keras" in caplog.text
 
 
+@pytest.mark.slow
 def test_an_unwritable_cache_still_runs_on_onnx_runtime(tiny_bundle, tmp_path, caplog):
     blocked = tmp_path / "file"
     blocked.write_text("a file where the cache folder would be")
@@ -88,6 +94,7 @@ def test_an_unwritable_cache_still_runs_on_onnx_runtime(tiny_bundle, tmp_path, c
     assert "kept in memory only" in caplog.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runtime", ["onnxruntime", "keras"])
 def test_non_finite_windows_are_refused_not_classified(tiny_bundle, tmp_path, runtime):
     classifier = load(tiny_bundle, tmp_path, runtime=runtime)

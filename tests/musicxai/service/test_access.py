@@ -4,7 +4,7 @@ API processes, and per process while Redis does not answer."""
 import pytest
 
 from musicxai.service.access import KEY_PREFIX, ApiKeys, RateLimits, hash_key, new_key
-from tests.integration.conftest import RedisServer
+from tests.support.services import RedisServer
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from musicxai.errors import NotFoundError
 from musicxai.service.ledger import JobRecord, JobStatus, Refusal
 from musicxai.service.redis_ledger import RedisJobLedger
 from musicxai.service.sqlite_ledger import SqliteJobLedger
-from tests.integration.conftest import RedisServer
+from tests.support.services import RedisServer
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import time
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.problems import error_problem
+from app.api.problems import error_problem
 from musicxai.errors import MusicXAIError, PayloadTooLargeError, RequestTimeoutError
 
 

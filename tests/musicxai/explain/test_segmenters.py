@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from musicxai.errors import ParameterError
-from musicxai.explain.segmentation import SegmentationParams, baseline_fill, segment_clip
+from musicxai.explain.baseline import baseline_fill
+from musicxai.explain.segmenters import SegmentationParams, segment_clip
 from musicxai.model.features import FeatureSettings
 
 SETTINGS = FeatureSettings()
@@ -49,6 +50,7 @@ def test_spectral_bands_are_equal_width_on_the_mel_axis(clip):
     assert np.all(sizes == 16)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["temporal", "spectral", "time_frequency", "superpixel", "sources"])
 def test_all_on_gives_the_clip_and_all_off_gives_the_baseline(clip, kind):
     _, S, B = clip
@@ -59,6 +61,7 @@ def test_all_on_gives_the_clip_and_all_off_gives_the_baseline(clip, kind):
     np.testing.assert_allclose(off, B, atol=1e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["time_frequency", "superpixel", "sources"])
 def test_switching_one_segment_off_changes_only_its_cells(clip, kind):
     S = clip[1]

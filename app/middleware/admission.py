@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.problems import error_problem
 from app.metrics import ApiMetrics
-from app.problems import error_problem
 from musicxai.errors import BusyError
 
 

@@ -1,9 +1,9 @@
-"""``musicxai explain-corpus``: the tiny bundle's maps come from its held-out tracks only, one per genre."""
+"""``musicxai genre-maps``: the tiny bundle's maps come from its held-out tracks only, one per genre."""
 
 import json
 
 from musicxai.model.bundle import read_bundle_meta
-from training.explain_corpus import held_out_tracks
+from training.genre_maps import held_out_tracks
 
 
 def test_maps_are_written_into_the_bundle_from_held_out_clips(tiny_bundle, tiny_gtzan):

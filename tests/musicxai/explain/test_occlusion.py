@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 
 from musicxai.audio.decode import DecodedAudio
+from musicxai.explain.baseline import baseline_fill
+from musicxai.explain.occlusion import occlusion_preview
 from musicxai.explain.params import ExplanationParams
-from musicxai.explain.preview import occlusion_preview
-from musicxai.explain.segmentation import SegmentationKind, SegmentationParams, baseline_fill, segment_clip
+from musicxai.explain.segmentation import SegmentationKind
+from musicxai.explain.segmenters import SegmentationParams, segment_clip
 from musicxai.model.features import clip_log_mel, frame_windows
-from tests.conftest import tone_clip
+from tests.support.audio import tone_clip
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,13 @@ deterministic ranking, and the gap to completeness reported for a real one."""
 import numpy as np
 import pytest
 
+from musicxai.explain.attribution import Method
 from musicxai.explain.engine import PerturbationEngine
-from musicxai.explain.gradient import explain_gradient
-from musicxai.explain.methods import Method, attribute
+from musicxai.explain.integrated_gradients import explain_gradient
+from musicxai.explain.methods import attribute
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.runner import ModelRunner
-from tests.musicxai.explain.conftest import seg_for
+from tests.support.explain import seg_for
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,7 @@ def linear(classifier):
     return GenreClassifier(classifier.meta, ModelRunner(keras.Model(inputs, outputs)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["temporal", "time_frequency", "sources"])
 def test_for_a_linear_model_the_weights_are_the_occlusion_effects(clip, linear, kind):
     seg = seg_for(clip, linear, kind, segment_seconds=1.5, n_bands=3)
@@ -36,6 +38,7 @@ def test_for_a_linear_model_the_weights_are_the_occlusion_effects(clip, linear, 
         assert attribution.quality[1]["completeness_gap"] < 1e-3
 
 
+@pytest.mark.slow
 def test_a_real_model_gets_a_deterministic_ranking_and_its_completeness_gap(clip, classifier):
     seg = seg_for(clip, classifier, "time_frequency", segment_seconds=1.5, n_bands=4)
     first = attribute(Method.gradient, PerturbationEngine(classifier, seg), [0], num_samples=10, seed=0)

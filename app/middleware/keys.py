@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.api.problems import error_problem
 from app.metrics import ApiMetrics
-from app.problems import error_problem
 from musicxai.errors import MusicXAIError, RateLimitedError, UnauthorizedError
 from musicxai.service.access import ApiKeys, RateLimits
 

@@ -6,9 +6,9 @@ import soxr
 from scipy.signal import butter, sosfilt
 
 from musicxai.audio.decode import DecodedAudio
-from musicxai.audio.quality import QualityLimits, SilentAudioError, WarningCode, assess
 from musicxai.model.features import FeatureSettings, clip_log_mel
-from tests.conftest import SR, tone_clip
+from musicxai.model.quality import QualityLimits, SilentAudioError, WarningCode, assess
+from tests.support.audio import SR, tone_clip
 
 SETTINGS = FeatureSettings()
 TRANSFER = FeatureSettings(extractor="logmel-log10", sample_rate=16000, n_fft=512, hop_length=256, n_mels=96)

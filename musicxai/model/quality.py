@@ -7,14 +7,13 @@ will see (so "narrow band" means the model's own upper mel bands hold next to no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 from pydantic import BaseModel
 
 from musicxai.audio.decode import DecodedAudio
-from musicxai.config import QUALITY_BAND_FLOOR, QUALITY_CLIPPED_FRACTION, QUALITY_SILENCE_RMS
+from musicxai.config import DEFAULT_QUALITY, QualityLimits
 from musicxai.errors import AudioError
 from musicxai.model.detector import MusicDetector
 from musicxai.model.features import FeatureSettings
@@ -42,24 +41,11 @@ class QualityWarning(BaseModel):
     detail: str
 
 
-@dataclass(frozen=True)
-class QualityLimits:
-    """The thresholds of the checks (settings: ``MUSICXAI_QUALITY_*``)."""
-
-    silence_rms: float = QUALITY_SILENCE_RMS
-    clipped_fraction: float = QUALITY_CLIPPED_FRACTION
-    band_floor: float = QUALITY_BAND_FLOOR
-    not_music_threshold: float | None = None  # None: the detector's own, chosen on the real-audio train part
-
-
-DEFAULT_LIMITS = QualityLimits()
-
-
 def assess(
     audio: DecodedAudio,
     S: np.ndarray,
     settings: FeatureSettings,
-    limits: QualityLimits = DEFAULT_LIMITS,
+    limits: QualityLimits = DEFAULT_QUALITY,
     detector: MusicDetector | None = None,
 ) -> list[QualityWarning]:
     """The warnings for one decoded clip and its log-mel ``S`` [shape=(n_mels, t)]; with ``detector``,

@@ -1,4 +1,4 @@
-"""``musicxai explain-corpus``: per-genre attribution maps of a bundle over its held-out tracks.
+"""``musicxai genre-maps``: per-genre attribution maps of a bundle over its held-out tracks.
 
 Like the ALE plots, the maps are computed offline and stored in the bundle (``attributions/``), so the
 service serves them at once. Each clip is one of the bundle's recorded test tracks (never a training
@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from musicxai.audio.decode import load_audio
+from musicxai.audio.decode import DecodedAudio, load_audio
 from musicxai.config import DEFAULT_RUNNER, RunnerOptions
-from musicxai.explain.genre_maps import ClipMaps, MapView, aggregate, explain_for_maps, write_genre_maps
-from musicxai.explain.methods import Method
+from musicxai.explain.attribution import Games, Method
+from musicxai.explain.genre_maps import ClipMaps, MapView, aggregate, project, row_labels, write_genre_maps
+from musicxai.explain.methods import attribute
 from musicxai.explain.params import ExplanationParams
+from musicxai.explain.pipeline import build_engine
 from musicxai.explain.render import genre_maps_png
 from musicxai.model.bundle import read_bundle_meta
 from musicxai.model.classifier import GenreClassifier
@@ -39,6 +41,26 @@ def held_out_tracks(bundle: Path, data: Path, *, per_genre: int, seed: int = 0) 
         picked = rng.choice(len(mine), size=min(per_genre, len(mine)), replace=False) if mine else []
         chosen += [(mine[i].path, genre) for i in sorted(picked)]
     return chosen
+
+
+def explain_for_maps(
+    classifier: GenreClassifier, audio: DecodedAudio, *, method: Method, num_samples: int | None, seed: int
+) -> tuple[ClipMaps, dict[MapView, list[str]]]:
+    """Explain one clip's predicted genre on both grids' segmentations (attributions only: no
+    faithfulness curves, no pictures) and project each onto its grid."""
+    grids: dict[MapView, np.ndarray] = {}
+    rows: dict[MapView, list[str]] = {}
+    target: int | None = None
+    for view in MapView:
+        params = ExplanationParams(method=method, segmentation=view.segmentation, num_samples=num_samples, seed=seed)
+        engine = build_engine(classifier, audio, params.engine_spec())
+        if target is None:
+            target = int(np.argmax(engine(np.ones((1, engine.segmentation.k), dtype=bool))[0]))
+        weights = attribute(method, engine, [target], num_samples=params.samples, seed=seed, games=Games.windows)
+        grids[view] = project(engine.segmentation.segments, weights.weights[target], view)
+        rows[view] = row_labels(engine.segmentation.segments, view)
+    assert target is not None
+    return (classifier.genres[target], grids), rows
 
 
 def build_genre_maps(

@@ -13,30 +13,16 @@ import time
 from dataclasses import replace
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from musicxai.audio.decode import DecodedAudio
 from musicxai.config import ENGINE_MAX_BATCH_WINDOWS
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.pipeline import build_engine
 from musicxai.explain.render import heatmap_png
-from musicxai.explain.segmentation import SegmentationKind, SegmentationParams
+from musicxai.explain.result import OcclusionPreview
+from musicxai.explain.segmentation import SegmentationKind
+from musicxai.explain.segmenters import SegmentationParams
 from musicxai.model.classifier import GenreClassifier
-
-PREVIEW_FILE = "preview.png"
-
-
-class Preview(BaseModel):
-    """The occlusion preview a job publishes in its status document before its result."""
-
-    method: str = "occlusion"
-    segmentation: SegmentationKind = SegmentationKind.temporal
-    genre: str
-    probability: float
-    drops: list[float] = Field(description="per time segment: the genre's probability minus that without it")
-    segment_seconds: float
-    windows_evaluated: int
-    seconds: float
 
 
 def occlusion_preview(
@@ -45,7 +31,7 @@ def occlusion_preview(
     params: ExplanationParams,
     *,
     max_batch_windows: int = ENGINE_MAX_BATCH_WINDOWS,
-) -> tuple[Preview, bytes]:
+) -> tuple[OcclusionPreview, bytes]:
     """The preview record and its heatmap PNG, for the genre the job explains first."""
     t0 = time.perf_counter()
     temporal = SegmentationParams(SegmentationKind.temporal, params.segment_seconds, params.n_bands)
@@ -63,7 +49,7 @@ def occlusion_preview(
         f"{genres[target]} (p = {probabilities[0, target]:.2f}) · preview: each {params.segment_seconds:g} s left out"
     )
     png = heatmap_png(segmentation.S, segmentation.weight_map(drops), classifier.features, title=title)
-    preview = Preview(
+    preview = OcclusionPreview(
         genre=genres[target],
         probability=round(float(probabilities[0, target]), 6),
         drops=drops.round(6).tolist(),

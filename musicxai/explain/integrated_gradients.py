@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
+from musicxai.explain.attribution import Attribution, Method
 from musicxai.explain.engine import PerturbationEngine, Progress
-from musicxai.explain.methods import Attribution, Method
 
 GRADIENT_STEPS = 4  # midpoint steps of the path integral: 1 -> 4 took deletion AUC from chance to LIME's on the demo
 

@@ -1,12 +1,13 @@
 """Per-genre attribution maps over clips a user uploaded: one batch, made of ordinary explanation jobs.
 
 A batch names prediction ids; for each clip it queues (or finds) the two explanation jobs the maps
-read, one per segmentation (time × frequency, harmonic/percussive), through the data plane's own
-``create_job``: every member is an ordinary, idempotent job with its own id, queue bound, retries and
-artifacts, taken by whichever worker is free, so workers share a batch without a batch ever holding
-one of them. The batch itself stores only which jobs it is made of; its status is read from theirs,
-and once every member has finished, the maps are aggregated from the members' results (a few hundred
-numbers per clip, no model call) and their pictures rendered once and kept. A member that failed (a
+read, one per segmentation (time × frequency, harmonic/percussive), through the ordinary job
+admission (:meth:`musicxai.service.jobs.Jobs.create`): every member is an ordinary, idempotent job
+with its own id, queue bound, retries and artifacts, taken by whichever worker is free, so workers
+share a batch without a batch ever holding one of them. The batch itself stores only which jobs it
+is made of; its status is read from theirs, and once every member has finished, the maps are
+aggregated from the members' results (a few hundred numbers per clip, no model call) and their
+pictures rendered once and kept. A member that failed (a
 silent clip, say) leaves its clip out and is listed; a batch fails only when no clip could be explained.
 """
 
@@ -17,32 +18,23 @@ import hashlib
 import re
 import time
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from musicxai.errors import MusicXAIError, NotFoundError, ParameterError, ServiceUnavailableError
+from musicxai.config import Settings
+from musicxai.errors import MusicXAIError, NotFoundError, ParameterError
+from musicxai.explain.attribution import Method
 from musicxai.explain.genre_maps import GenreMaps, MapView, aggregate, project, row_labels
-from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.render import genre_maps_png
 from musicxai.explain.result import ExplanationResult
-from musicxai.service.dataplane import DataPlane
+from musicxai.model.registry import ModelRegistry
+from musicxai.service.clips import Clips
+from musicxai.service.jobs import Jobs
 from musicxai.service.ledger import JobRecord, JobStatus
+from musicxai.service.outages import reaching
+from musicxai.service.storage import BlobStore
 
 BATCH_ID = re.compile(r"b[0-9a-f]{31}")
-
-
-class BatchRequest(BaseModel):
-    """JSON body: the clips (by prediction id) whose explanations make the per-genre maps."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"example": {"prediction_ids": ["9f2c…", "41ab…", "c07e…"], "method": "lime", "seed": 0}},
-    )
-
-    prediction_ids: list[str] = Field(min_length=2, description="ids predictions returned; duplicates count once")
-    model: str | None = Field(None, description="bundle name; default: the service's default")
-    method: Method = Method.lime
-    seed: int = Field(0, ge=0, le=2**31 - 1)
 
 
 class BatchMember(BaseModel):
@@ -86,39 +78,39 @@ def batch_key(batch_id: str, owner: str | None, name: str = "batch.json") -> str
     return f"batches/{batch_id}/{name}" if owner is None else f"keys/{owner}/batches/{batch_id}/{name}"
 
 
-class Batches:
-    """Create and read batches on top of a :class:`DataPlane` (its jobs, clips and blob store)."""
+class GenreMapBatches:
+    """Create and read batches of explanation jobs (through :class:`~musicxai.service.jobs.Jobs`) over
+    stored clips; a batch's own record and pictures live in the blob store."""
 
-    def __init__(self, dataplane: DataPlane) -> None:
-        self.dataplane = dataplane
+    def __init__(self, settings: Settings, registry: ModelRegistry, blobs: BlobStore, clips: Clips, jobs: Jobs) -> None:
+        self.settings, self.registry, self.blobs, self.clips, self.jobs = settings, registry, blobs, clips, jobs
 
-    def create(self, request: BatchRequest, *, owner: str | None = None) -> BatchStatus:
+    def create(
+        self, prediction_ids: list[str], *, model: str | None, method: Method, seed: int, owner: str | None = None
+    ) -> BatchStatus:
         """Queue (or find) every member job; the same request returns the same batch."""
-        dataplane = self.dataplane
-        ids = list(dict.fromkeys(request.prediction_ids))
-        limit = dataplane.settings.max_batch_clips
+        ids = list(dict.fromkeys(prediction_ids))
+        limit = self.settings.max_batch_clips
         if len(ids) < 2:
             raise ParameterError("a batch needs at least 2 different prediction ids")
         if len(ids) > limit:
             raise ParameterError(f"a batch may name at most {limit} clips (it named {len(ids)})")
-        name = dataplane.registry.resolve(request.model)
-        clips = [dataplane.stored_clip(pid, owner=owner) for pid in ids]  # every 404 before anything is queued
-        scope = f"{dataplane.registry.bundle_id(name)}|{request.method}|{request.seed}|{owner}|{'|'.join(sorted(ids))}"
+        name = self.registry.resolve(model)
+        clips = [self.clips.get(pid, owner=owner) for pid in ids]  # every 404 before anything is queued
+        scope = f"{self.registry.bundle_id(name)}|{method}|{seed}|{owner}|{'|'.join(sorted(ids))}"
         batch_id = "b" + hashlib.sha256(scope.encode()).hexdigest()[:31]  # never a job id (hex only)
         members, jobs = [], []
         for clip in clips:
             for view in MapView:
-                params = ExplanationParams(method=request.method, segmentation=view.segmentation, seed=request.seed)
-                jobs.append(dataplane.create_job(clip, params, model=name, owner=owner))
+                params = ExplanationParams(method=method, segmentation=view.segmentation, seed=seed)
+                jobs.append(self.jobs.create(clip, params, model=name, owner=owner))
                 members.append(BatchMember(prediction_id=clip.sha256, view=view, job_id=jobs[-1].id))
         stored = self._get(batch_key(batch_id, owner))
         if stored is not None:  # asked again, maybe in another order: the same jobs, the first record
             record = BatchRecord.model_validate_json(stored)
             by_id = {job.id: job for job in jobs}
             return _describe(record, [by_id[m.job_id] for m in record.members])
-        record = BatchRecord(
-            id=batch_id, owner=owner, model=name, method=request.method, seed=request.seed, members=members
-        )
+        record = BatchRecord(id=batch_id, owner=owner, model=name, method=method, seed=seed, members=members)
         self._put(batch_key(batch_id, owner), record.model_dump_json().encode())
         return _describe(record, jobs)
 
@@ -152,23 +144,17 @@ class Batches:
 
     def _member_job(self, job_id: str, owner: str | None) -> JobRecord | None:
         try:
-            return self.dataplane.job(job_id, owner=owner)
+            return self.jobs.get(job_id, owner=owner)
         except NotFoundError:
             return None
 
     def _get(self, key: str) -> bytes | None:
-        try:
-            return self.dataplane.blobs.get(key)
-        except Exception as exc:
-            raise ServiceUnavailableError("The batch store is unreachable right now.") from exc
+        with reaching("batch store"):
+            return self.blobs.get(key)
 
     def _put(self, key: str, data: bytes) -> None:
-        try:
-            self.dataplane.blobs.put(key, data)
-        except MusicXAIError:
-            raise
-        except Exception as exc:
-            raise ServiceUnavailableError("The batch store is unreachable right now.") from exc
+        with reaching("batch store"):
+            self.blobs.put(key, data)
 
 
 def _describe(record: BatchRecord, jobs: list[JobRecord | None]) -> BatchStatus:

@@ -6,13 +6,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api import urls
+from musicxai.explain.attribution import Method
 from musicxai.explain.genre_maps import GenreMaps, MapView
-from musicxai.explain.methods import Method
 from musicxai.explain.params import ExplanationParams
-from musicxai.explain.preview import Preview
-from musicxai.explain.result import ExplanationResult
+from musicxai.explain.result import ExplanationResult, OcclusionPreview
 from musicxai.model.bundle import AleDescriptor, AleIndex
-from musicxai.service.batches import BatchStatus
+from musicxai.service.genre_map_batches import BatchStatus
 from musicxai.service.ledger import JobRecord, JobStatus
 from musicxai.service.schemas import Prediction
 
@@ -110,7 +109,7 @@ class Job(BaseModel):
     updated: float
     error: str | None
     result: ExplanationResult | None
-    preview: Preview | None = Field(description="occlusion of each time slice, published within seconds")
+    preview: OcclusionPreview | None = Field(description="occlusion of each time slice, published within seconds")
     links: dict[str, str]
 
     @classmethod

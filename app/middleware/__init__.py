@@ -1,0 +1,1 @@
+"""ASGI middleware around the routes: body limits, API keys and quotas, admission bounds, latency."""

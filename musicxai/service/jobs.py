@@ -1,0 +1,108 @@
+"""Explanation jobs: admitted under the queue's bounds, read back, their artifacts and comparisons.
+
+Job ids are derived from the clip, the model and the parameters (and the API key, where keys are
+on), so the same request always names the same job; a job that failed and is asked for again runs
+once more from scratch. Admission is one atomic step in the ledger (count and insert), so concurrent
+requests never overshoot the bounds; the message to the workers follows, and a job whose message
+could not be sent is taken back.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from musicxai.config import Settings
+from musicxai.errors import BusyError, NotFoundError, ParameterError, RateLimitedError, ServiceUnavailableError
+from musicxai.explain.compare import Comparison, compare
+from musicxai.explain.params import ExplanationParams, job_key
+from musicxai.explain.result import ARTIFACT_FILES, PREVIEW_FILE
+from musicxai.model.registry import ModelRegistry
+from musicxai.service.celery_app import enqueue_explanation
+from musicxai.service.clips import StoredClip
+from musicxai.service.ledger import JobLedger, JobRecord, JobStatus, Refusal
+from musicxai.service.outages import NOT_QUEUED, reaching
+from musicxai.service.storage import BlobStore, artifact_key
+
+
+class Jobs:
+    def __init__(
+        self, settings: Settings, registry: ModelRegistry, ledger: JobLedger, blobs: BlobStore, celery: Celery
+    ) -> None:
+        self.settings, self.registry, self.ledger, self.blobs, self.celery = settings, registry, ledger, blobs, celery
+
+    def create(
+        self, clip: StoredClip, params: ExplanationParams, *, model: str | None = None, owner: str | None = None
+    ) -> JobRecord:
+        """Create (or find) the job for this clip, model and parameters and make sure it is queued."""
+        name = self.registry.resolve(model)
+        settings = self.settings
+        if params.samples > settings.max_num_samples:
+            raise ParameterError(
+                f"num_samples={params.samples} exceeds this service's limit of {settings.max_num_samples}"
+            )
+        unknown = [g for g in params.genres or [] if g not in self.registry.meta(name).genres]
+        if unknown:
+            raise ParameterError(f"genres {unknown} are not among the model's genres")
+        job_id = job_key(clip.sha256, self.registry.bundle_id(name), params, owner=owner)
+        record = JobRecord(id=job_id, clip=clip.sha256, model=name, owner=owner, method=params.method, params=params)
+        with reaching("job store", meanwhile=NOT_QUEUED):
+            stored, created = self.ledger.create(
+                record, limit=settings.max_queued_jobs, key_limit=settings.max_queued_jobs_per_key
+            )
+        retry = settings.queue_retry_after_s
+        if stored is Refusal.queue_full:
+            raise BusyError(
+                f"{settings.max_queued_jobs} explanation jobs are queued or running, this service's limit; "
+                f"retry in {retry} s.",
+                code=stored,
+                retry_after_s=retry,
+            )
+        if stored is Refusal.key_queue_full:
+            raise RateLimitedError(
+                f"Key {owner!r} has {settings.max_queued_jobs_per_key} explanation jobs queued or running, "
+                f"its limit; retry in {retry} s.",
+                code=stored,
+                retry_after_s=retry,
+            )
+        assert isinstance(stored, JobRecord)
+        record = stored
+        if not created and record.status != JobStatus.failed:
+            return record
+        if not created:  # a failed job asked for again: try once more from scratch
+            record = self.ledger.update(job_id, status=JobStatus.queued, stage="queued", attempts=0, error=None)
+        try:
+            enqueue_explanation(self.celery, settings, job_id, attempt=record.attempts)
+        except ServiceUnavailableError:
+            if created:
+                self.ledger.delete(job_id)
+            raise
+        return record
+
+    def get(self, job_id: str, *, owner: str | None = None) -> JobRecord:
+        with reaching("job store"):
+            return self.ledger.require(job_id, owner=owner)
+
+    def artifact(self, job_id: str, name: str, *, owner: str | None = None) -> bytes:
+        names = [*ARTIFACT_FILES.values(), PREVIEW_FILE]
+        if name not in names:
+            raise NotFoundError(f"No artifact {name!r}; jobs have {', '.join(names)}.")
+        record = self.get(job_id, owner=owner)
+        if name == PREVIEW_FILE and record.preview is None:
+            raise NotFoundError(f"Job {job_id} has no preview yet (status: {record.status}).")
+        if name != PREVIEW_FILE and record.status != JobStatus.succeeded:
+            raise NotFoundError(f"Job {job_id} has no artifacts yet (status: {record.status}).")
+        with reaching("clip and artifact store"):
+            data = self.blobs.get(artifact_key(job_id, name))
+        if data is None:
+            raise NotFoundError(f"Artifact {name} of job {job_id} has expired.")
+        return data
+
+    def compare(self, job_a: str, job_b: str, *, owner: str | None = None) -> Comparison:
+        """How two finished explanations of one clip agree (LIME against SHAP, or two models)."""
+        records = [self.get(job_id, owner=owner) for job_id in (job_a, job_b)]
+        for record in records:
+            if record.status != JobStatus.succeeded or record.result is None:
+                raise NotFoundError(f"Job {record.id} has no result to compare yet (status: {record.status}).")
+        if records[0].clip != records[1].clip:
+            raise ParameterError("The two jobs explain different clips; compare explanations of one clip.")
+        return compare(records[0].result, records[1].result)
