@@ -17,11 +17,17 @@ fi
 
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-if ! .venv/bin/python -c "import musicxai, keras, librosa, celery, fastapi" 2>/dev/null \
+# find_spec looks the packages up without importing them (importing Keras alone takes seconds)
+if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in \
+     ('musicxai', 'keras', 'librosa', 'celery', 'fastapi', 'mkdocs', 'importlinter')))" 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev]'
   touch .venv/.installed
 fi
-# librosa's first call compiles numba kernels (~15 s); do it once here, not in the first request.
-.venv/bin/python -c "import numpy as np, musicxai.model.features as f; f.clip_log_mel(np.zeros(22050, 'float32'), f.FeatureSettings())"
+# librosa's first call compiles numba kernels (~15 s) into its cache; do it once per install, not in
+# the first request.
+if [ ! -f .venv/.numba-warm ] || [ .venv/.installed -nt .venv/.numba-warm ]; then
+  .venv/bin/python -c "import numpy as np, musicxai.model.features as f; f.clip_log_mel(np.zeros(22050, 'float32'), f.FeatureSettings())"
+  touch .venv/.numba-warm
+fi
