@@ -1,5 +1,5 @@
 # The two commands of the README, plus the ones that rebuild the demo models (ALE plots and per-genre maps included).
-.PHONY: setup serve test test-fast lint demo-corpus realset demo-model demo-transfer-model demo-tags-model demo-student-model detector
+.PHONY: setup serve test test-fast lint docs demo-corpus realset demo-model demo-transfer-model demo-tags-model demo-student-model detector
 
 setup:
 	./scripts/setup.sh
@@ -17,6 +17,11 @@ test-fast: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+
+# The documentation site (mkdocs.yml, docs/) into site/; regenerate its tables first with
+# .venv/bin/python scripts/docs_tables.py when a benchmark, the routes or the modules changed.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir site
 
 demo-corpus: setup
 	.venv/bin/musicxai corpus --out data/demo-corpus --clips-per-genre 100 --seconds 30 --seed 0

@@ -1,9 +1,10 @@
 """Per-genre attribution maps of a bundle (``musicxai genre-maps``), timed and summarised.
 
 Runs the same code as the command, so the maps it leaves in ``models/<bundle>/attributions/`` are the
-ones the service serves, and writes what README quotes: per genre, the clips explained for it, how
-much of a clip's evidence the harmonic and the percussive part carry, the mel band that carries the
-most, and the split-half agreement of its map (is it the genre's, or the few clips'?).
+ones the service serves, and writes what docs/explanations/genre-maps.md renders: per genre, the clips
+explained for it, how much of a clip's evidence the harmonic and the percussive part carry, the mel
+band that carries the most, and the split-half agreement of its map (is it the genre's, or the few
+clips'?).
 
     python benchmarks/genre_maps.py --bundle models/demo-student --data data/demo-corpus --per-genre 8
 """

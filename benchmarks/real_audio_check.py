@@ -1,9 +1,9 @@
 """A sanity check on real recordings: what the demo bundles say, next to a tagger trained on real music.
 
 Reported, never tuned on. The recordings come from Debian packages of free games, fetched with
-`apt-get download` (see the README for the package names, files and licences). The reference is
-the converted musicnn MSD_vgg tagger (trained on the Million Song Dataset), averaged over its
-3 s patches.
+`apt-get download` (see docs/models/real-audio-check.md for the package names, files and licences).
+The reference is the converted musicnn MSD_vgg tagger (trained on the Million Song Dataset),
+averaged over its 3 s patches.
 
     python benchmarks/real_audio_check.py --bundles models/demo models/demo-transfer -- FILE [FILE ...]
 """

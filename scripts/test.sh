@@ -12,4 +12,6 @@ fi
 .venv/bin/ruff check .
 .venv/bin/python scripts/tree.py > /dev/null  # no module past the 300 lines the layout allows
 .venv/bin/lint-imports --no-cache  # the layers of pyproject.toml's import contract, no import circles
+.venv/bin/python scripts/docs_tables.py --check  # generated docs tables, API reference and layout are current
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir "$(mktemp -d)"  # no broken link or page
 exec .venv/bin/python -m pytest "$@"

@@ -30,7 +30,7 @@ async def test_unknown_path_is_a_404_problem_and_a_wrong_method_a_405(api):
 
 
 async def test_the_page_and_its_assets_are_served(api):
-    for asset, kind in (("/static/app.js", "javascript"), ("/static/style.css", "css")):
+    for asset, kind in (("/static/main.js", "javascript"), ("/static/style.css", "css")):
         response = await api.client.get(asset)
         assert response.status_code == 200 and kind in response.headers["content-type"]
 

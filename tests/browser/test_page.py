@@ -272,3 +272,47 @@ def test_a_service_with_keys_asks_for_one_once_and_sends_it_with_every_request(b
     page.wait_for_selector("#limits:not(:empty)")
     assert page.locator("#key-form").is_hidden()
     context.close()
+
+
+def test_the_global_views_of_a_model_no_longer_chosen_never_replace_the_chosen_ones(browser, site):
+    """The first model's ALE and maps answer late, after another model was chosen and shown: they are dropped."""
+    from playwright.sync_api import Error
+
+    held = []
+
+    def first_model_global_view(url: str) -> bool:
+        return url.endswith("?model=demo") and ("/v1/global/ale?" in url or "/v1/global/attributions?" in url)
+
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.route(first_model_global_view, lambda route: held.append(route))  # held until the other model shows
+    page.goto(site.url + "/")
+    for _ in range(600):
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 2
+    page.select_option("#model-select", "demo-student")
+    page.wait_for_selector("#maps-band tbody tr")
+    page.wait_for_selector("#ale-plot polyline.curve")
+    page.wait_for_selector("#ale-gallery figure", state="attached")
+    ids = ["maps-intro", "maps-genre", "ale-descriptor", "ale-gallery", "ale-how"]
+    view = f"{ids}.map(id => document.getElementById(id).textContent)"
+    shown = page.evaluate(view)
+
+    for route in held:  # now the first model's answers arrive, marked so that showing them would be seen
+        try:
+            response = route.fetch()
+            body = response.json()
+            if "descriptors" in body:
+                body["descriptors"] = [{**d, "label": "Stale feature"} for d in body["descriptors"][:1]]
+            else:
+                body["data"] = "stale clips"
+            route.fulfill(response=response, json=body)
+        except Error:
+            pass  # the page gave up on the request already
+    page.wait_for_timeout(1500)
+    assert page.evaluate(view) == shown
+    assert "stale" not in " ".join(shown).lower()
+    assert page.input_value("#model-select") == "demo-student"
+    context.close()

@@ -1,0 +1,88 @@
+// The "Why?" section: its menus, and an explanation of the prediction on show, queued, followed and shown.
+import { api, Latest } from "./api.js";
+import { $, clearError, fillSelect, showError } from "./dom.js";
+import { runJob } from "./job.js";
+import { renderResult } from "./result.js";
+import { offerComparisons, stopComparing } from "./compare.js";
+
+let methods = [];        // the service's explanation methods
+let models = [];         // every served model's name
+let prediction = null;   // what an explanation is asked for
+let clipUrl = null;      // the clip as chosen, for the "Original" player
+const request = new Latest();  // the explanation under way: a new clip, prediction, model or explanation supersedes it
+
+export function setUpExplain() {
+  $("explain-form").addEventListener("submit", explain);
+}
+
+// The menus list the service's own choices (/v1/options), so the page never offers one it lacks.
+export async function loadOptions() {
+  try {
+    const options = await api("/v1/options");
+    methods = options.methods.map((m) => m.value);
+    const form = $("explain-form");
+    const menus = [["method", options.methods], ["games", options.games], ["segmentation", options.segmentations]];
+    for (const [name, choices] of menus) {
+      fillSelect(form.querySelector(`[name=${name}]`), choices.map((c) => [c.value, c.label]), options.defaults[name]);
+    }
+    form.querySelector("[name=n_bands]").value = options.defaults.n_bands;
+    const samples = form.querySelector("[name=num_samples]");
+    samples.value = options.defaults.num_samples ?? "";
+    samples.max = options.max_num_samples;
+  } catch (problem) {
+    showError(problem);
+  }
+}
+
+export function useModels(names) { models = names; }
+
+function stop() {
+  request.stop();
+  stopComparing();
+}
+
+// A new clip: an explanation still under way would be of the previous one.
+export function useClip(url) {
+  stop();
+  clipUrl = url;
+}
+
+// A new prediction on show: it is the one to explain.
+export function usePrediction(shown) {
+  stop();
+  prediction = shown;
+  $("explain").hidden = false;
+  $("result").hidden = true;
+}
+
+// Another model was chosen: nothing of the previous prediction's explanations stays or arrives.
+export function forgetExplanations() {
+  stop();
+  $("explain").hidden = true;
+}
+
+async function explain(event) {
+  event.preventDefault();
+  clearError();
+  const data = Object.fromEntries(new FormData($("explain-form")));
+  if (data.num_samples === "") delete data.num_samples;  // each kind of game has its own default
+  else data.num_samples = Number(data.num_samples);
+  data.n_bands = Number(data.n_bands);
+  data.prediction_id = prediction.id;
+  data.model = prediction.model;
+  $("explain-button").disabled = true;
+  $("result").hidden = true;
+  stopComparing();
+  const signal = request.start();
+  try {
+    const job = await runJob(data, { signal });
+    if (signal.aborted) return;
+    renderResult(job, clipUrl);
+    offerComparisons(job, data, { methods, models });
+    $("result").hidden = false;
+  } catch (problem) {
+    if (!signal.aborted) showError(problem);
+  } finally {
+    $("explain-button").disabled = false;
+  }
+}

@@ -1,0 +1,716 @@
+"""Render the generated parts of the documentation from their sources, or check they are current.
+
+Why: a figure typed into a page by hand drifts from the run that measured it. Every table of
+measured figures in ``docs/`` is therefore rendered from the JSON a benchmark or a training run
+wrote (``benchmarks/results/*.json``, ``models/*/bundle.json``, ``models/detector*/detector.json``;
+the real-audio set's parts are counted from its definition, ``training/realset.csv``), the API
+reference from the app's own OpenAPI document, and the layout table from the source files
+themselves (read as text with ``ast``, never imported). ``make test`` runs the check, so a stale
+page fails the build instead of misleading a reader.
+
+A generated region in a page is a pair of HTML comments; everything between them is rewritten:
+
+    <!-- table: NAME -->
+    ...
+    <!-- /table -->
+
+``NAME`` picks one renderer below. Whole generated files: ``docs/reference/openapi.json`` and the
+figures copied from ``models/`` into ``docs/img/``.
+
+    .venv/bin/python scripts/docs_tables.py           # rewrite every generated region and file
+    .venv/bin/python scripts/docs_tables.py --check   # exit 1, with a diff, if anything is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import difflib
+import json
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+RESULTS = ROOT / "benchmarks" / "results"
+MODELS = ROOT / "models"
+REGENERATE = ".venv/bin/python scripts/docs_tables.py"
+REGION = re.compile(r"(<!-- table: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /table -->)", re.DOTALL)
+PACKAGES = ("musicxai", "app", "worker", "cli", "training")
+TOOLS = ("benchmarks", "scripts")
+FIGURES = {  # docs/<path> <- repository path: pictures a run wrote, shown on a page
+    "img/ale-onset-strength.png": "models/demo/ale/onset_strength.png",
+    "img/genre-maps-time-band.png": "models/demo-student/attributions/time_band.png",
+    "img/genre-maps-time-source.png": "models/demo-student/attributions/time_source.png",
+}
+
+# ------------------------------------------------------------------------------------------------
+# formatting: one rounding rule for every table (Python's, of the float the JSON holds)
+
+Row = Any
+Column = tuple[str, Callable[[Row], object]]  # header, and how a source row gives the cell
+NUMERIC = re.compile(r"^[-—–\d .,/=()%×]*(s|MB|MiB|GiB)?$")  # a column of figures (and dashes) is right-aligned
+
+
+def fixed(value: float | None, places: int) -> str:
+    """``value`` with ``places`` decimals (Python's own rounding of the stored float); None is a dash."""
+    return "—" if value is None else f"{value:.{places}f}"
+
+
+def percent(share: float, places: int = 1) -> str:
+    return f"{100 * share:.{places}f} %"
+
+
+def fraction(text: str) -> str:
+    """``"15/206"`` -> ``"15/206 = 7.3 %"``."""
+    hit, total = (int(part) for part in text.split("/"))
+    return f"{text} = {percent(hit / total)}"
+
+
+def table(rows: Iterable[Row], columns: Sequence[Column]) -> str:
+    """A Markdown table with one line per source row; all-numeric columns are right-aligned."""
+    cells = [[str(cell(row)).replace("|", "\\|") for _, cell in columns] for row in rows]
+    right = [all(NUMERIC.match(line[i]) for line in cells) for i in range(len(columns))]
+    lines = [[header for header, _ in columns], ["---:" if r else "---" for r in right], *cells]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+
+
+def load(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def result(name: str) -> Any:
+    return load(RESULTS / f"{name}.json")
+
+
+# ------------------------------------------------------------------------------------------------
+# models: the committed bundles, the music detector, the real-audio set
+
+BUNDLES = {"demo-student": "default", "demo-tags-emb": "teacher", "demo-transfer": "", "demo": ""}
+
+
+def f1_range(per_genre: dict[str, dict[str, float]]) -> str:
+    f1 = {genre: fixed(scores["f1"], 2) for genre, scores in per_genre.items()}
+
+    def genres(value: str) -> str:
+        return ", ".join(genre for genre, f in f1.items() if f == value)
+
+    low, high = min(f1.values(), key=float), max(f1.values(), key=float)
+    return f"{low} ({genres(low)}) … {high} ({genres(high)})"
+
+
+def render_bundles() -> str:
+    bundles = [load(MODELS / name / "bundle.json") for name in BUNDLES]
+
+    def name(b: Row) -> str:
+        return f"`{b['name']}` ({BUNDLES[b['name']]})" if BUNDLES[b["name"]] else f"`{b['name']}`"
+
+    def real_audio(b: Row) -> str:
+        real = b["reports"]["real_audio"]
+        return f"{fixed(real['top1'], 2)} / {fixed(real['top3'], 2)}"
+
+    def size(b: Row) -> str:
+        return f"{fixed((MODELS / b['name'] / 'model.keras').stat().st_size / 1e6, 1)} MB"
+
+    return table(
+        bundles,
+        [
+            ("bundle", name),
+            ("`--arch`", lambda b: f"`{b['architecture']}`"),
+            ("parameters", lambda b: f"{b['training']['parameters']:,}".replace(",", " ")),
+            ("held-out clip accuracy (synthetic)", lambda b: fixed(b["metrics"]["test"]["clip_accuracy"], 3)),
+            ("window accuracy", lambda b: fixed(b["metrics"]["test"]["window_accuracy"], 3)),
+            ("per-genre F1", lambda b: f1_range(b["metrics"]["test"]["per_genre"])),
+            ("real-audio report part top-1 / top-3", real_audio),
+            ("`model.keras`", size),
+        ],
+    )
+
+
+def render_real_audio_check() -> str:
+    return table(
+        result("real_audio"),
+        [
+            ("file", lambda r: f"`{r['file']}`"),
+            ("demo", lambda r: r["demo"]),
+            ("demo-transfer", lambda r: r["demo-transfer"]),
+            ("musicnn MSD tagger (top tags)", lambda r: r["tagger"]),
+        ],
+    )
+
+
+KINDS = {"speech": "speech", "effects": "effects", "ambience": "ambience", "noise": "noise", "tone": "tones"}
+
+
+def not_music(detector: dict[str, Any]) -> str:
+    by_kind = detector["called_not_music_by_kind"]
+    caught, total = round(detector["detection_rate"] * detector["not_music_clips"]), detector["not_music_clips"]
+    kinds = ", ".join(f"{label} {by_kind[kind]}" for kind, label in KINDS.items())
+    return f"{fraction(f'{caught}/{total}')} ({kinds})"
+
+
+def detector_rows(detectors: list[dict[str, Any]], synthetic: str) -> list[tuple[str, list[str]]]:
+    """Clip kinds down, detectors across: (label, one cell per detector)."""
+    first = detectors[0]
+    return [
+        (f"not music ({first['not_music_clips']})", [not_music(d) for d in detectors]),
+        (f"real music ({first['music_clips']})", [fraction(d["called_not_music_by_kind"]["music"]) for d in detectors]),
+        (
+            f"{synthetic} ({first['synthetic_clips']})",
+            [fraction(d["called_not_music_by_kind"]["synthetic music"]) for d in detectors],
+        ),
+    ]
+
+
+def render_detector_report() -> str:
+    rows = detector_rows(
+        [result("real_audio_eval")["music_detector"]], "synthetic music, the bundles' held-out test tracks"
+    )
+    return table(rows, [("clips", lambda r: r[0]), ("called not music", lambda r: r[1][0])])
+
+
+def render_detector_side_by_side() -> str:
+    detectors = result("real_audio_eval_detector")["music_detectors"]
+    names = [
+        ("tagger (`models/detector`)" if d["detector"] == "models/detector" else f"distilled (`{d['detector']}`)")
+        for d in detectors
+    ]
+    columns: list[Column] = [("clips called not music", lambda r: r[0])]
+    columns += [(name, lambda r, i=i: r[1][i]) for i, name in enumerate(names)]
+    return table(detector_rows(detectors, "synthetic held-out music"), columns)
+
+
+def render_detector_candidates() -> str:
+    shipped = load(MODELS / "detector" / "detector.json")
+    candidates = load(MODELS / "detector-distilled" / "detector.json")["training"]["candidates"]
+    tagger = f"{shipped['training']['tagger'].split('_')[0]} tagger"
+
+    def embedding(name: str) -> str:
+        embedder, windows = name.split(", ")
+        if embedder != "tagger":
+            return f"{embedder} CNN"
+        return tagger + (" (`models/detector`)" if windows == f"{shipped['max_windows']} windows" else "")
+
+    return table(
+        candidates.items(),
+        [
+            ("window embedding", lambda c: embedding(c[0])),
+            ("windows a clip", lambda c: c[0].split(", ")[1].split()[0]),
+            ("C", lambda c: fixed(c[1]["C"], 2)),
+            ("threshold", lambda c: fixed(c[1]["threshold"], 2)),
+            ("false alarms, out of fold", lambda c: percent(c[1]["false_alarm_rate"])),
+            ("not-music caught, out of fold", lambda c: percent(c[1]["detection_rate"])),
+        ],
+    )
+
+
+def render_realset_parts() -> str:
+    clips = list(csv.DictReader((ROOT / "training" / "realset.csv").open()))
+    kinds = Counter((c["part"], c["kind"]) for c in clips)
+    labelled = Counter(c["part"] for c in clips if c["label"])
+    uses = {"train": "training, tuning, calibration, model selection may use it", "report": "only ever reported on"}
+    return table(
+        uses.items(),
+        [
+            ("part", lambda p: f"`{p[0]}` ({p[1]})"),
+            ("music (labelled)", lambda p: f"{kinds[p[0], 'music']} ({labelled[p[0]]})"),
+            *((kind, lambda p, kind=kind: kinds[p[0], kind]) for kind in ("speech", "effects", "ambience")),
+            ("noise / tones (generated)", lambda p: kinds[p[0], "noise"] + kinds[p[0], "tone"]),
+        ],
+    )
+
+
+def render_real_audio_eval() -> str:
+    evaluated = result("real_audio_eval_student")["bundles"] + result("real_audio_eval")["bundles"]
+    roles = {"demo-student": "default", "demo-tags-emb": "its teacher", "demo-tags": "tags only: candidate, not kept"}
+    return table(
+        evaluated,
+        [
+            ("bundle", lambda b: f"{b['bundle']} ({roles[b['bundle']]})" if b["bundle"] in roles else b["bundle"]),
+            ("labelled clips", lambda b: b["labelled_clips"]),
+            ("top-1", lambda b: fixed(b["top1"], 2)),
+            ("top-3", lambda b: fixed(b["top3"], 2)),
+            ("top-1, mean over genres", lambda b: fixed(b["top1_mean_over_genres"], 2)),
+            (
+                "per genre (top-1 / clips)",
+                lambda b: ", ".join(f"{g} {s['top1']}/{s['clips']}" for g, s in sorted(b["per_genre"].items())),
+            ),
+        ],
+    )
+
+
+def render_not_music_genres() -> str:
+    evaluated = result("real_audio_eval_student")["bundles"] + result("real_audio_eval")["bundles"]
+
+    def top(kind: str) -> Callable[[Row], str]:
+        return lambda b: ", ".join(
+            f"{g} {n}" for g, n in sorted(b["not_music_top_genre"][kind].items(), key=lambda x: -x[1])
+        )
+
+    return table(evaluated, [("bundle", lambda b: b["bundle"]), *((KINDS[kind], top(kind)) for kind in KINDS)])
+
+
+# ------------------------------------------------------------------------------------------------
+# explanations: speed and faithfulness
+
+
+def grid_rows(name: str) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """A ``default_grid.py`` run and its summary rows, the recipe's named in full."""
+    run = result(name)
+    recipe = f"recipe: lime_image, quickshift, {run['recipe_samples']} samples"
+    return run, [(recipe if method == "recipe" else method, s) for method, s in run["summary"].items()]
+
+
+def render_gradient_grid() -> str:
+    run, rows = grid_rows("default_grid_gradient")
+    return table(
+        rows,
+        [
+            ("ranking", lambda r: r[0]),
+            ("seconds", lambda r: fixed(r[1]["seconds"], 2)),
+            ("windows evaluated", lambda r: r[1]["windows_evaluated"]),
+            ("deletion AUC (lower is better)", lambda r: fixed(r[1]["deletion_auc"], 3)),
+            ("insertion AUC", lambda r: fixed(r[1]["insertion_auc"], 3)),
+            (
+                "deletion no worse than the recipe",
+                lambda r: (
+                    "—" if r[0].startswith("recipe") else f"{r[1]['deletion_no_worse_than_recipe']} / {run['clips']}"
+                ),
+            ),
+        ],
+    )
+
+
+def render_default_grid() -> str:
+    run, rows = grid_rows("default_grid")
+    return table(
+        rows,
+        [
+            ("method", lambda r: r[0]),
+            ("seconds", lambda r: fixed(r[1]["seconds"], 2)),
+            ("least speed-up vs recipe", lambda r: f"{fixed(r[1]['min_speedup_vs_recipe'], 1)}×"),
+            ("windows evaluated", lambda r: r[1]["windows_evaluated"]),
+            ("deletion AUC", lambda r: fixed(r[1]["deletion_auc"], 3)),
+            ("insertion AUC", lambda r: fixed(r[1]["insertion_auc"], 3)),
+            (
+                "clips with deletion AUC ≤ recipe's",
+                lambda r: f"{r[1]['deletion_no_worse_than_recipe']} / {run['clips']}",
+            ),
+        ],
+    )
+
+
+def render_stability() -> str:
+    summary = result("stability")["summary"]
+    return table(
+        [(m, summary[m]) for m in ("lime", "shap")],
+        [
+            ("method", lambda r: r[0].upper()),
+            ("top 5 same in re-fits", lambda r: percent(r[1]["bootstrap_top_k_same_share"])),
+            ("top-5 overlap, re-fits", lambda r: fixed(r[1]["bootstrap_top_k_overlap"], 2)),
+            ("τ, re-fits", lambda r: fixed(r[1]["bootstrap_kendall_tau"], 2)),
+            ("top-5 overlap, second draw", lambda r: fixed(r[1]["second_draw_top_k_overlap"], 2)),
+            ("τ, second draw", lambda r: fixed(r[1]["second_draw_kendall_tau"], 2)),
+            ("fits incl. re-fits", lambda r: f"{fixed(r[1]['seconds_fit_with_refits'], 2)} s"),
+            ("explain", lambda r: f"{fixed(r[1]['explain_seconds'], 2)} s"),
+        ],
+    )
+
+
+def with_random(key: str) -> Callable[[Row], str]:
+    return lambda r: f"{fixed(r[key], 3)} ({fixed(r['random_' + key], 3)})"
+
+
+def render_explain_speed(name: str) -> str:
+    return table(
+        result(name)["rows"],
+        [
+            ("method", lambda r: r["method"]),
+            ("segmentation", lambda r: r["segmentation"]),
+            ("seconds", lambda r: fixed(r["seconds"], 3)),
+            ("model calls", lambda r: r["model_calls"]),
+            ("windows evaluated", lambda r: r["windows_evaluated"]),
+            ("engine windows/s", lambda r: r.get("engine_windows_per_s", "–")),
+            ("deletion AUC (random)", with_random("deletion_auc")),
+            ("insertion AUC (random)", with_random("insertion_auc")),
+        ],
+    )
+
+
+STAGES = ("decode", "segmentation", "explain", "faithfulness", "render", "store")
+
+
+def render_job_latency(name: str) -> str:
+    jobs = result(name)["jobs"]
+    preview: list[Column] = [("POST → preview (s)", lambda j: fixed(j["preview_client_s"], 3))]
+    return table(
+        jobs,
+        [
+            ("clip", lambda j: f"`{Path(j['clip']).name}`"),
+            *(preview if all("preview_client_s" in j for j in jobs) else []),
+            ("POST → succeeded (s)", lambda j: fixed(j["client_s"], 3)),
+            ("ledger created → succeeded (s)", lambda j: fixed(j["server_s"], 3)),
+            *((stage, lambda j, stage=stage: fixed(j["stages_s"][stage], 3)) for stage in STAGES),
+            ("model calls", lambda j: j["model_calls"]),
+            ("windows", lambda j: j["windows_evaluated"]),
+        ],
+    )
+
+
+def render_model_memory() -> str:
+    return table(
+        result("model_memory")["rows"],
+        [
+            ("bundle", lambda r: r["bundle"]),
+            (
+                "memory budget",
+                lambda r: "none" if r["memory_budget"] is None else f"{fixed(r['memory_budget'] / 1024**3, 0)} GiB",
+            ),
+            ("windows a call", lambda r: r["batch_size"]),
+            ("activations a window", lambda r: f"{fixed(r['activation_mib_per_window'], 1)} MiB"),
+            ("explanation (s)", lambda r: fixed(r["explanation_s"], 2)),
+            ("peak RSS", lambda r: f"{fixed(r['peak_rss_mib'] / 1024, 1)} GiB"),
+        ],
+    )
+
+
+GPU_RUNS = {
+    "explain_speed_gpu_cnn": "demo (CNN)",
+    "explain_speed_gpu_transfer": "demo-transfer (music-VGG)",
+    "explain_speed_gpu_vgg16": "VGG16 transfer shape, untrained",
+}
+
+
+def render_engine_vs_bare() -> str:
+    rows = [
+        (f"{label} (batch {run['batch_size']})", run["model_windows_per_s_resident"], r)
+        for name, label in GPU_RUNS.items()
+        for run in [result(name)]
+        for r in run["rows"]
+        if r["segmentation"].startswith(("time_frequency", "superpixel")) and "engine_windows_per_s" in r
+    ]
+    return table(
+        rows,
+        [
+            ("bundle", lambda r: r[0]),
+            ("method", lambda r: r[2]["method"].removeprefix("ours: ")),
+            ("segmentation", lambda r: r[2]["segmentation"]),
+            ("seconds", lambda r: fixed(r[2]["seconds"], 3)),
+            ("model calls", lambda r: r[2]["model_calls"]),
+            ("windows evaluated", lambda r: r[2]["windows_evaluated"]),
+            ("engine windows/s", lambda r: r[2]["engine_windows_per_s"]),
+            ("bare model windows/s (batch in GPU memory)", lambda r: r[1]),
+            ("engine / bare", lambda r: percent(r[2]["engine_windows_per_s"] / r[1], 0)),
+        ],
+    )
+
+
+def runtime_label(r: Row) -> str:
+    if r["runtime"] in ("tensorflow", "keras"):
+        return "TensorFlow (Keras)"
+    return f"ONNX Runtime, {r['threads']} thread" if r["threads"] else "ONNX Runtime (one thread per core: the default)"
+
+
+def detector_label(r: Row) -> str:
+    return (
+        "tagger (`models/detector`, shipped)"
+        if r["detector"] == "models/detector"
+        else f"distilled (`{r['detector']}`)"
+    )
+
+
+def render_predict_in_process() -> str:
+    rows = result("predict_speed")["rows"]
+    names = {"demo-student": "demo-student (default)", "demo": "demo (CNN)"}
+    return table(
+        rows,
+        [
+            ("bundle", lambda r: names.get(r["bundle"], r["bundle"])),
+            ("runtime", runtime_label),
+            ("music detector", detector_label),
+            ("decode (child process) s", lambda r: fixed(r["decode_s"], 3)),
+            ("features + model s", lambda r: fixed(r["classify_s"], 3)),
+            ("music detector s", lambda r: fixed(r["detector_s"], 3)),
+            ("windows/s (batch 256)", lambda r: fixed(r["windows_per_s"], 0)),
+            (f"windows/s (one clip's {rows[0]['clip_windows']})", lambda r: fixed(r["clip_windows_per_s"], 0)),
+        ],
+    )
+
+
+def render_predict_http() -> str:
+    return table(
+        result("predict_speed")["http"],
+        [
+            ("runtime of the service", runtime_label),
+            ("music detector", detector_label),
+            ("concurrent clients", lambda r: r["clients"]),
+            ("predictions", lambda r: r["requests"]),
+            ("p50 s", lambda r: fixed(r["p50_s"], 3)),
+            ("p99 s", lambda r: fixed(r["p99_s"], 3)),
+            ("clips/s", lambda r: fixed(r["clips_per_s"], 1)),
+            ("answers", lambda r: ", ".join(f"{n} × {status}" for status, n in r["statuses"].items())),
+        ],
+    )
+
+
+def render_ale_engines() -> str:
+    return table(
+        result("ale_engines")["rows"],
+        [
+            ("descriptor", lambda r: r["descriptor"]),
+            ("max abs difference (probability)", lambda r: fixed(r["max_abs_difference"], 4)),
+            ("largest ALE range of a genre", lambda r: fixed(r["largest_effect_range"], 4)),
+        ],
+    )
+
+
+def render_genre_maps(bundle: str) -> str:
+    return table(
+        result(f"genre_maps_{bundle}")["genres"],
+        [
+            ("genre", lambda g: g["genre"]),
+            ("clips", lambda g: g["clips"]),
+            ("harmonic share", lambda g: fixed(g["harmonic_share"], 2)),
+            ("percussive share", lambda g: fixed(g["percussive_share"], 2)),
+            ("mel band with the most evidence", lambda g: g["top_band"]),
+            ("its share", lambda g: fixed(g["top_band_share"], 2)),
+            ("split-half r", lambda g: fixed(g["split_half"], 2)),
+        ],
+    )
+
+
+def render_load() -> str:
+    setups = {"embedded": "embedded (SQLite, local queue)", "redis": "Redis (API + one worker)"}
+    return table(
+        result("load")["setups"],
+        [
+            ("setup", lambda s: setups.get(s["setup"], s["setup"])),
+            ("uploads", lambda s: s["predictions"]["clients"]),
+            ("accepted", lambda s: s["predictions"]["accepted"]),
+            ("p50 s", lambda s: fixed(s["predictions"]["p50_s"], 2)),
+            ("p99 s", lambda s: fixed(s["predictions"]["p99_s"], 2)),
+            ("all answered in", lambda s: f"{fixed(s['predictions']['wall_s'], 1)} s"),
+            ("503 share", lambda s: percent(s["predictions"]["share_503"], 0)),
+            (
+                "other errors",
+                lambda s: (
+                    ", ".join(f"{n} × {k}" for k, n in s["predictions"]["errors_other_than_503"].items()) or "none"
+                ),
+            ),
+            ("jobs accepted", lambda s: s["jobs"]["accepted"]),
+            ("jobs finished", lambda s: f"{s['jobs']['succeeded']} ({s['jobs']['failed']} failed)"),
+            ("jobs lost", lambda s: s["jobs"]["unfinished_at_deadline"]),
+        ],
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# the API reference, from the app itself (no lifespan runs, so no model loads)
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    for key in [k for k in os.environ if k.startswith("MUSICXAI_") or k == "REDIS_URL"]:
+        del os.environ[key]  # the defaults' document, whatever this shell has set
+    sys.path.insert(0, str(ROOT))
+    from app.main import create_app
+    from musicxai.config import Settings
+
+    return create_app(Settings(_env_file=None)).openapi()
+
+
+def openapi_json() -> str:
+    return json.dumps(openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def media(content: dict[str, Any]) -> str:
+    """``application/json`` (``Schema``), ... for a request body's or an answer's content."""
+    kinds = []
+    for kind, spec in content.items():
+        ref = spec.get("schema", {}).get("$ref", "")
+        kinds.append(f"`{kind}`" + (f" ({ref.rsplit('/', 1)[-1]})" if ref else ""))
+    return ", ".join(kinds) or "—"
+
+
+def render_api_routes() -> str:
+    """An overview of every operation, then one section each: parameters, body, every status it answers."""
+    operations = [(method.upper(), path, op) for path, ops in openapi()["paths"].items() for method, op in ops.items()]
+    out = [
+        table(
+            operations,
+            [
+                ("method", lambda o: o[0]),
+                ("path", lambda o: f"`{o[1]}`"),
+                ("summary", lambda o: o[2].get("summary", "")),
+            ],
+        ),
+    ]
+    for method, path, op in operations:
+        out.append(f"## `{method} {path}`\n\n{op.get('summary', '')}")
+        params = [
+            f"- `{p['name']}` ({p['in']})" + (f": {p['description']}" if "description" in p else "")
+            for p in op.get("parameters", [])
+        ]
+        if params:
+            out.append("Parameters:\n\n" + "\n".join(params))
+        if body := op.get("requestBody", {}).get("content"):
+            out.append(f"Request body: {media(body)}.")
+        out.append(
+            table(
+                sorted(op["responses"].items()),
+                [
+                    ("status", lambda r: r[0]),
+                    ("meaning", lambda r: r[1].get("description", "")),
+                    ("content", lambda r: media(r[1].get("content", {}))),
+                ],
+            )
+        )
+    return "\n\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# the layout, from the source tree (read as text, never imported)
+
+
+def summary(text: str) -> str:
+    """The first sentence of a docstring (or of a shell script's header comment), in Markdown."""
+    paragraph = " ".join(text.strip().split("\n\n")[0].split())
+    sentences = re.split(r"(?<=[.?!])\s+(?=[A-Z`(])", paragraph)
+    first = " ".join(sentences[:2]) if sentences[0].endswith("?") else sentences[0]  # a question and its answer
+    return first.replace("``", "`")
+
+
+def describe(path: Path) -> str:
+    text = path.read_text()
+    if path.suffix == ".sh":
+        comment = [line.lstrip("# ") for line in text.splitlines()[1:] if line.startswith("#")]
+        return summary("\n".join(comment)) if comment else "—"
+    doc = ast.get_docstring(ast.parse(text))
+    return summary(doc) if doc else "—"
+
+
+def line_count(path: Path) -> int:
+    return len(path.read_text().splitlines())
+
+
+def package_rows(folder: Path) -> list[tuple[str, int, str]]:
+    """``folder`` (a package) and everything in it, depth first: (name, lines, summary)."""
+    rel = folder.relative_to(ROOT)
+    total = sum(line_count(p) for p in folder.rglob("*.py"))
+    rows = [(f"**`{rel}/`**", total, describe(folder / "__init__.py"))]
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".py" and path.name != "__init__.py":
+            rows.append((f"`{rel / path.name}`", line_count(path), describe(path)))
+    for sub in sorted(p for p in folder.iterdir() if (p / "__init__.py").exists()):
+        rows += package_rows(sub)
+    return rows
+
+
+LAYOUT_COLUMNS: list[Column] = [("path", lambda r: r[0]), ("lines", lambda r: r[1]), ("what it holds", lambda r: r[2])]
+
+
+def render_layout() -> str:
+    return table([row for name in PACKAGES for row in package_rows(ROOT / name)], LAYOUT_COLUMNS)
+
+
+def render_tools() -> str:
+    files = sorted(p for name in TOOLS for p in (ROOT / name).iterdir() if p.suffix in (".py", ".sh"))
+    return table([(f"`{p.relative_to(ROOT)}`", line_count(p), describe(p)) for p in files], LAYOUT_COLUMNS)
+
+
+# ------------------------------------------------------------------------------------------------
+
+RENDERERS: dict[str, Callable[[], str]] = {
+    "bundles": render_bundles,
+    "real_audio_check": render_real_audio_check,
+    "detector_report": render_detector_report,
+    "detector_candidates": render_detector_candidates,
+    "detector_side_by_side": render_detector_side_by_side,
+    "realset_parts": render_realset_parts,
+    "real_audio_eval": render_real_audio_eval,
+    "not_music_genres": render_not_music_genres,
+    "gradient_grid": render_gradient_grid,
+    "stability": render_stability,
+    "explain_speed_cpu": lambda: render_explain_speed("explain_speed_cpu"),
+    "explain_speed_gpu": lambda: render_explain_speed("explain_speed_gpu_cnn"),
+    "default_grid": render_default_grid,
+    "job_latency_cpu": lambda: render_job_latency("job_latency_cpu_demo-student"),
+    "job_latency_cpu_keras": lambda: render_job_latency("job_latency_cpu_demo-student_keras"),
+    "job_latency_gpu": lambda: render_job_latency("job_latency_gpu_cnn"),
+    "model_memory": render_model_memory,
+    "engine_vs_bare": render_engine_vs_bare,
+    "predict_in_process": render_predict_in_process,
+    "predict_http": render_predict_http,
+    "ale_engines": render_ale_engines,
+    **{f"genre_maps_{b}": (lambda b=b: render_genre_maps(b)) for b in BUNDLES},
+    "load": render_load,
+    "api_routes": render_api_routes,
+    "layout": render_layout,
+    "tools": render_tools,
+}
+
+
+def render_page(text: str, page: Path) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name not in RENDERERS:
+            raise SystemExit(f"{page.relative_to(ROOT)}: no renderer for table {name!r}")
+        return f"{match[1]}\n{RENDERERS[name]()}\n\n{match[4]}"
+
+    return REGION.sub(fill, text)
+
+
+def expected() -> dict[Path, bytes]:
+    """Every generated file, and every page with a generated region, as it should be."""
+    files: dict[Path, bytes] = {}
+    for page in sorted(DOCS.rglob("*.md")):
+        text = page.read_text()
+        if REGION.search(text):
+            files[page] = render_page(text, page).encode()
+    files[DOCS / "reference" / "openapi.json"] = openapi_json().encode()
+    for target, source in FIGURES.items():
+        files[DOCS / target] = (ROOT / source).read_bytes()
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a generated part is stale")
+    args = parser.parse_args()
+    stale = []
+    for path, content in expected().items():
+        current = path.read_bytes() if path.exists() else b""
+        if current == content:
+            continue
+        stale.append(path)
+        if args.check:
+            name = str(path.relative_to(ROOT))
+            if path.suffix in (".md", ".json"):
+                diff = difflib.unified_diff(
+                    current.decode().splitlines(True),
+                    content.decode().splitlines(True),
+                    f"{name} (committed)",
+                    f"{name} (from its sources)",
+                )
+                sys.stdout.writelines(diff)
+            else:
+                print(f"{name}: differs from its source")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            print(f"wrote {path.relative_to(ROOT)}")
+    if args.check and stale:
+        print(f"\n{len(stale)} generated doc file(s) out of date; regenerate with: {REGENERATE}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
