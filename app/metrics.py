@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from musicxai.service.storage import StoreStats
+
+
+class StoreCollector(Collector):
+    """The clip and artifact store's own figures as of the last scrape: what it holds, its cap, and how
+    many blobs it has evicted to make room (read from the store, which may be another process's)."""
+
+    def __init__(self) -> None:
+        self.latest: StoreStats | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.latest
+        if stats is None:
+            return
+        yield GaugeMetricFamily("musicxai_store_bytes", "Bytes the clip and artifact store holds", stats.used_bytes)
+        if stats.cap_bytes is not None:
+            yield GaugeMetricFamily("musicxai_store_cap_bytes", "The store's size cap", stats.cap_bytes)
+        yield CounterMetricFamily(
+            "musicxai_store_evicted_keys",
+            "Clips and artifacts evicted to make room (since the store, or its Redis, started)",
+            stats.evicted_keys,
+        )
 
 
 class ApiMetrics:
@@ -70,6 +97,8 @@ class ApiMetrics:
         self.job_windows = Counter(
             "musicxai_explanation_windows_total", "Windows evaluated by jobs", ["method"], registry=self.registry
         )
+        self.store = StoreCollector()
+        self.registry.register(self.store)
 
     def observe_finished(self, summaries: list[dict]) -> None:
         """Fold in the figures workers left in the ledger since the last scrape."""

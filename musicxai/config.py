@@ -146,9 +146,23 @@ class Settings(BaseSettings):
     max_queued_jobs_per_key: int = Field(
         MAX_QUEUED_JOBS_PER_KEY, ge=1, description="with keys: unfinished jobs per key; a new one past it gets 429"
     )
-    blob_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="lifetime of uploaded clips and artifacts")
+    blob_redis_url: str | None = Field(
+        None,
+        description="distributed mode: the Redis holding clips and artifacts, its own instance with "
+        "maxmemory-policy volatile-lru so a flood of uploads evicts old results and never refuses a queue "
+        "message or a ledger write; unset: the REDIS_URL instance",
+    )
+    blob_ttl_s: int = Field(
+        7 * 24 * 3600, gt=0, description="an unpinned clip or artifact is dropped this long after its last use"
+    )
     max_store_bytes: int = Field(
-        10 * 1024**3, gt=0, description="embedded mode: size cap of the local clip and artifact folder"
+        10 * 1024**3,
+        gt=0,
+        description="embedded mode: size cap of the local clip and artifact cache; past it the least recently "
+        "used blobs that no unfinished job needs are evicted",
+    )
+    record_ttl_s: int = Field(
+        7 * 24 * 3600, gt=0, description="finished jobs' and per-genre batches' records are kept this long"
     )
     explain_queue: str = "explain"
     job_soft_time_limit_s: int = Field(600, gt=0)

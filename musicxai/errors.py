@@ -83,6 +83,13 @@ class NotFoundError(MusicXAIError):
     title = "Not found"
 
 
+class GoneError(MusicXAIError):
+    """What was asked for was stored once and is not any more (evicted to make room, or expired)."""
+
+    status = 410
+    title = "Gone"
+
+
 class BundleError(MusicXAIError):
     """A model bundle is missing, malformed, or was made with settings this code cannot honour."""
 

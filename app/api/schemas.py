@@ -110,12 +110,17 @@ class Job(BaseModel):
     error: str | None
     result: ExplanationResult | None
     preview: OcclusionPreview | None = Field(description="occlusion of each time slice, published within seconds")
+    artifacts_stored: bool | None = Field(
+        None,
+        description="succeeded jobs: whether the artifacts are still stored (false: evicted to make room, each "
+        "link answers 410; asking for the same explanation again computes them anew)",
+    )
     links: dict[str, str]
 
     @classmethod
-    def of(cls, record: JobRecord) -> Job:
+    def of(cls, record: JobRecord, *, artifacts_stored: bool | None = None) -> Job:
         fields = {name: value for name, value in record if name not in {"clip", "owner", "heartbeat", "task_id"}}
-        return cls(**fields, links=urls.job_links(record))
+        return cls(**fields, artifacts_stored=artifacts_stored, links=urls.job_links(record))
 
 
 class AleEntry(AleDescriptor):

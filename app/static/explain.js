@@ -10,6 +10,7 @@ let models = [];         // every served model's name
 let prediction = null;   // what an explanation is asked for
 let clipUrl = null;      // the clip as chosen, for the "Original" player
 const request = new Latest();  // the explanation under way: a new clip, prediction, model or explanation supersedes it
+const CLIP_GONE = new Set(["clip_evicted", "clip_not_kept"]);  // the store no longer holds the clip, or never did
 
 export function setUpExplain() {
   $("explain-form").addEventListener("submit", explain);
@@ -75,7 +76,7 @@ async function explain(event) {
   stopComparing();
   const signal = request.start();
   try {
-    const job = await runJob(data, { signal });
+    const job = await askAndFollow(data, signal);
     if (signal.aborted) return;
     renderResult(job, clipUrl);
     offerComparisons(job, data, { methods, models });
@@ -86,3 +87,17 @@ async function explain(event) {
     $("explain-button").disabled = false;
   }
 }
+
+// By prediction id while the service keeps the clip; the clip itself from this page when it was
+// never kept or has been evicted since (the service said why, so the upload is not a guess).
+async function askAndFollow(data, signal) {
+  const clip = async () => (await fetch(clipUrl)).blob();
+  if (!prediction.explainable) return runJob(data, { signal, clip: await clip() });
+  try {
+    return await runJob(data, { signal });
+  } catch (problem) {
+    if (signal.aborted || !CLIP_GONE.has(problem.code)) throw problem;
+    return runJob(data, { signal, clip: await clip() });
+  }
+}
+

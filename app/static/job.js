@@ -22,17 +22,25 @@ function showProgress(job, preview) {
   if (preview && job.preview && $("preview").hidden) renderPreview(job);
 }
 
+// The request for a job: JSON naming a stored clip by its prediction id, or, given the clip itself,
+// multipart with the clip and the same fields (for a clip the store no longer holds, or never kept).
+function jobRequest(data, clip) {
+  if (!clip) return { headers: { "content-type": "application/json" }, body: JSON.stringify(data) };
+  const form = new FormData();
+  for (const [name, value] of Object.entries(data)) if (name !== "prediction_id") form.append(name, value);
+  form.append("file", clip);
+  return { body: form };
+}
+
 // Queue one job and follow it to the end; the finished job, or a thrown problem. Aborting `signal`
 // stops following it and takes its progress off the page, unless a newer run has the bar already.
-export async function runJob(data, { preview = true, signal } = {}) {
+export async function runJob(data, { preview = true, signal, clip = null } = {}) {
   const mine = {};
   owner = mine;
   $("preview").hidden = true;
   $("job").hidden = false;
   try {
-    const queued = await api("/v1/explanations", {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(data), signal,
-    });
+    const queued = await api("/v1/explanations", { method: "POST", ...jobRequest(data, clip), signal });
     const job = await followJob(queued, { signal, onProgress: (unfinished) => showProgress(unfinished, preview) });
     if (job.status === "failed") throw { title: "The explanation failed", detail: job.error };
     $("job-progress").value = 1;

@@ -100,7 +100,8 @@ async function predict(event) {
     const prediction = await api(`/v1/predictions?${query}`, { method: "POST", body: form, signal });
     if (signal.aborted) return;
     showGradientPreview(prediction, signal);
-    renderWarnings(prediction.warnings);
+    renderWarnings(prediction.explainable ? prediction.warnings
+      : [...prediction.warnings, { code: "not_explainable", detail: prediction.not_explainable }]);
     renderBars(prediction);
     $("prediction").hidden = false;
     hooks.prediction(prediction);

@@ -24,7 +24,7 @@ from musicxai.service.genre_map_batches import GenreMapBatches
 from musicxai.service.jobs import Jobs
 from musicxai.service.ledger import JobLedger, JobStatus, queue_counts
 from musicxai.service.predictions import Predictions
-from musicxai.service.storage import BlobStore
+from musicxai.service.storage import BlobStore, StoreStats
 from musicxai.service.stores import open_blob_store, open_ledger
 
 
@@ -40,10 +40,10 @@ class DataPlane:
     ) -> None:
         self.settings, self.registry, self.ledger, self.blobs, self.celery = settings, registry, ledger, blobs, celery
         self.broker_ok = broker_ok
-        self.clips = Clips(blobs)
+        self.clips = Clips(blobs, ledger)
         self.jobs = Jobs(settings, registry, ledger, blobs, celery)
         self.predictions = Predictions(settings, registry, self.clips, self.jobs)
-        self.genre_maps = GenreMapBatches(settings, registry, blobs, self.clips, self.jobs)
+        self.genre_maps = GenreMapBatches(settings, registry, ledger, blobs, self.clips, self.jobs)
         self.catalog = Catalog(settings, registry)
 
     @classmethod
@@ -59,6 +59,13 @@ class DataPlane:
 
     def readiness(self) -> dict[str, bool]:
         return {"model": self.registry.is_loaded(), "queue": self.broker_ok()}
+
+    def store_stats(self) -> StoreStats | None:
+        """What the clip and artifact store holds and has evicted; None when it does not answer."""
+        try:
+            return self.blobs.stats()
+        except Exception:  # any store failure: metrics then serve the last figures
+            return None
 
     def job_figures(self) -> tuple[dict[JobStatus, int], list[dict[str, Any]]] | None:
         """Queue depth and the figures of jobs finished since the last call; ``None`` when the

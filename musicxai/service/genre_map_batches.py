@@ -5,10 +5,11 @@ read, one per segmentation (time × frequency, harmonic/percussive), through the
 admission (:meth:`musicxai.service.jobs.Jobs.create`): every member is an ordinary, idempotent job
 with its own id, queue bound, retries and artifacts, taken by whichever worker is free, so workers
 share a batch without a batch ever holding one of them. The batch itself stores only which jobs it
-is made of; its status is read from theirs, and once every member has finished, the maps are
-aggregated from the members' results (a few hundred numbers per clip, no model call) and their
-pictures rendered once and kept. A member that failed (a
-silent clip, say) leaves its clip out and is listed; a batch fails only when no clip could be explained.
+is made of, in the job ledger (a record, not a blob: a flood of uploads never evicts it); its status
+is read from theirs, and once every member has finished, the maps are aggregated from the members'
+results (a few hundred numbers per clip, no model call) and their pictures rendered once and kept.
+A member that failed (a silent clip, say) leaves its clip out and is listed; a batch fails only when
+no clip could be explained.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from musicxai.explain.result import ExplanationResult
 from musicxai.model.registry import ModelRegistry
 from musicxai.service.clips import Clips
 from musicxai.service.jobs import Jobs
-from musicxai.service.ledger import JobRecord, JobStatus
+from musicxai.service.ledger import JobLedger, JobRecord, JobStatus
 from musicxai.service.outages import reaching
 from musicxai.service.storage import BlobStore
 
@@ -82,8 +83,17 @@ class GenreMapBatches:
     """Create and read batches of explanation jobs (through :class:`~musicxai.service.jobs.Jobs`) over
     stored clips; a batch's own record and pictures live in the blob store."""
 
-    def __init__(self, settings: Settings, registry: ModelRegistry, blobs: BlobStore, clips: Clips, jobs: Jobs) -> None:
-        self.settings, self.registry, self.blobs, self.clips, self.jobs = settings, registry, blobs, clips, jobs
+    def __init__(
+        self,
+        settings: Settings,
+        registry: ModelRegistry,
+        ledger: JobLedger,
+        blobs: BlobStore,
+        clips: Clips,
+        jobs: Jobs,
+    ) -> None:
+        self.settings, self.registry, self.ledger, self.blobs = settings, registry, ledger, blobs
+        self.clips, self.jobs = clips, jobs
 
     def create(
         self, prediction_ids: list[str], *, model: str | None, method: Method, seed: int, owner: str | None = None
@@ -105,13 +115,15 @@ class GenreMapBatches:
                 params = ExplanationParams(method=method, segmentation=view.segmentation, seed=seed)
                 jobs.append(self.jobs.create(clip, params, model=name, owner=owner))
                 members.append(BatchMember(prediction_id=clip.sha256, view=view, job_id=jobs[-1].id))
-        stored = self._get(batch_key(batch_id, owner))
+        with reaching("job store"):
+            stored = self.ledger.get_batch(batch_key(batch_id, owner))
         if stored is not None:  # asked again, maybe in another order: the same jobs, the first record
             record = BatchRecord.model_validate_json(stored)
             by_id = {job.id: job for job in jobs}
             return _describe(record, [by_id[m.job_id] for m in record.members])
         record = BatchRecord(id=batch_id, owner=owner, model=name, method=method, seed=seed, members=members)
-        self._put(batch_key(batch_id, owner), record.model_dump_json().encode())
+        with reaching("job store"):
+            self.ledger.put_batch(batch_key(batch_id, owner), record.model_dump_json())
         return _describe(record, jobs)
 
     def status(self, batch_id: str, *, owner: str | None = None) -> BatchStatus:
@@ -119,25 +131,29 @@ class GenreMapBatches:
         return _describe(record, [self._member_job(m.job_id, owner) for m in record.members])
 
     def picture(self, batch_id: str, filename: str, *, owner: str | None = None) -> bytes:
-        """A finished batch's map picture (``time_band.png``, ``time_source.png``), rendered once and kept."""
+        """A finished batch's map picture (``time_band.png``, ``time_source.png``), rendered once and kept
+        in the blob store as a cache (evicted, it is rendered again)."""
         views = {view.png: view for view in MapView}
         if filename not in views:
             raise NotFoundError(f"No picture {filename!r}; a batch has {', '.join(views)}.")
         key = batch_key(batch_id, owner, filename)
-        cached = self._get(key)
+        with reaching("clip and artifact store"):
+            cached = self.blobs.get(key)
         if cached is not None:
             return cached
         status = self.status(batch_id, owner=owner)
         if status.result is None:
             raise NotFoundError(f"Batch {batch_id} has no maps yet (status: {status.status}).")
         png = genre_maps_png(status.result, views[filename])
-        with contextlib.suppress(MusicXAIError):  # a full store still answers; it renders again next time
-            self._put(key, png)
+        with contextlib.suppress(MusicXAIError), reaching("clip and artifact store"):  # a full store still answers
+            self.blobs.put(key, png)
         return png
 
-    # storage ---------------------------------------------------------------------------------
     def _record(self, batch_id: str, owner: str | None) -> BatchRecord:
-        data = self._get(batch_key(batch_id, owner)) if BATCH_ID.fullmatch(batch_id) else None
+        data = None
+        if BATCH_ID.fullmatch(batch_id):
+            with reaching("job store"):
+                data = self.ledger.get_batch(batch_key(batch_id, owner))
         if data is None:
             raise NotFoundError(f"No batch {batch_id!r} (unknown or expired).")
         return BatchRecord.model_validate_json(data)
@@ -147,14 +163,6 @@ class GenreMapBatches:
             return self.jobs.get(job_id, owner=owner)
         except NotFoundError:
             return None
-
-    def _get(self, key: str) -> bytes | None:
-        with reaching("batch store"):
-            return self.blobs.get(key)
-
-    def _put(self, key: str, data: bytes) -> None:
-        with reaching("batch store"):
-            self.blobs.put(key, data)
 
 
 def _describe(record: BatchRecord, jobs: list[JobRecord | None]) -> BatchStatus:

@@ -2,17 +2,28 @@
 
 Job ids are derived from the clip, the model and the parameters (and the API key, where keys are
 on), so the same request always names the same job; a job that failed and is asked for again runs
-once more from scratch. Admission is one atomic step in the ledger (count and insert), so concurrent
-requests never overshoot the bounds; the message to the workers follows, and a job whose message
-could not be sent is taken back.
+once more from scratch, and so does one whose artifacts the store has since evicted. Admission is
+one atomic step in the ledger (count and insert), so concurrent requests never overshoot the bounds;
+the job then pins its clip in the blob store (no eviction takes it while the job is unfinished), the
+message to the workers follows, and a job whose clip is gone or whose message could not be sent is
+taken back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from celery import Celery
 
 from musicxai.config import Settings
-from musicxai.errors import BusyError, NotFoundError, ParameterError, RateLimitedError, ServiceUnavailableError
+from musicxai.errors import (
+    BusyError,
+    GoneError,
+    NotFoundError,
+    ParameterError,
+    RateLimitedError,
+    ServiceUnavailableError,
+)
 from musicxai.explain.compare import Comparison, compare
 from musicxai.explain.params import ExplanationParams, job_key
 from musicxai.explain.result import ARTIFACT_FILES, PREVIEW_FILE
@@ -21,7 +32,19 @@ from musicxai.service.celery_app import enqueue_explanation
 from musicxai.service.clips import StoredClip
 from musicxai.service.ledger import JobLedger, JobRecord, JobStatus, Refusal
 from musicxai.service.outages import NOT_QUEUED, reaching
-from musicxai.service.storage import BlobStore, artifact_key
+from musicxai.service.storage import BlobStore, artifact_key, clip_key
+
+RESULT_FILE = ARTIFACT_FILES["attributions"]  # the artifact whose presence says the others are stored
+
+
+def job_artifact_keys(job_id: str) -> list[str]:
+    """Every blob a job writes: its preview, then its artifacts."""
+    return [artifact_key(job_id, name) for name in (PREVIEW_FILE, *ARTIFACT_FILES.values())]
+
+
+def pinned_keys(unfinished: Iterable[JobRecord]) -> set[str]:
+    """What the blob store must keep for unfinished jobs: each one's clip and what it writes."""
+    return {key for r in unfinished for key in (clip_key(r.clip, r.owner), *job_artifact_keys(r.id))}
 
 
 class Jobs:
@@ -66,9 +89,19 @@ class Jobs:
             )
         assert isinstance(stored, JobRecord)
         record = stored
-        if not created and record.status != JobStatus.failed:
+        if not created and not self._run_again(record):
             return record
-        if not created:  # a failed job asked for again: try once more from scratch
+        with reaching("clip store", meanwhile=NOT_QUEUED):
+            gone = self.blobs.pin([clip_key(clip.sha256, owner)])
+        if gone:  # evicted between its read and its pin: the job cannot run
+            if created:
+                self.ledger.delete(job_id)
+            raise GoneError(
+                "The clip was evicted to make room for newer uploads just as its job was admitted; upload it "
+                "again with the request.",
+                code="clip_evicted",
+            )
+        if not created:  # failed, or its artifacts were evicted: once more from scratch
             record = self.ledger.update(job_id, status=JobStatus.queued, stage="queued", attempts=0, error=None)
         try:
             enqueue_explanation(self.celery, settings, job_id, attempt=record.attempts)
@@ -77,6 +110,19 @@ class Jobs:
                 self.ledger.delete(job_id)
             raise
         return record
+
+    def _run_again(self, record: JobRecord) -> bool:
+        """Whether a job asked for again must run again: it failed, or its artifacts were evicted."""
+        if record.status is JobStatus.failed:
+            return True
+        return record.status is JobStatus.succeeded and not self.artifacts_stored(record)
+
+    def artifacts_stored(self, record: JobRecord) -> bool | None:
+        """Whether a succeeded job's artifacts are still stored; None for a job that has none yet."""
+        if record.status is not JobStatus.succeeded:
+            return None
+        with reaching("clip and artifact store"):
+            return self.blobs.exists(artifact_key(record.id, RESULT_FILE))
 
     def get(self, job_id: str, *, owner: str | None = None) -> JobRecord:
         with reaching("job store"):
@@ -94,7 +140,12 @@ class Jobs:
         with reaching("clip and artifact store"):
             data = self.blobs.get(artifact_key(job_id, name))
         if data is None:
-            raise NotFoundError(f"Artifact {name} of job {job_id} has expired.")
+            raise GoneError(
+                f"Artifact {name} of job {job_id} was evicted to make room for newer work (the store keeps the "
+                "most recently used clips and results within its size) or has expired; ask for the same "
+                "explanation again and it is computed anew.",
+                code="artifact_evicted",
+            )
         return data
 
     def compare(self, job_a: str, job_b: str, *, owner: str | None = None) -> Comparison:

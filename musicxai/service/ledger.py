@@ -1,9 +1,12 @@
-"""The job ledger: the record of every accepted explanation job, independent of the broker.
+"""The job ledger: the record of every accepted explanation job, independent of the broker and of the
+blob store.
 
 Celery reports any id it does not know as PENDING and a broker can drop an in-flight message (the
 embedded filesystem transport does when a worker is killed). The ledger is what the API reads, what
 the worker updates with progress and heartbeats, and what the sweeper uses to re-queue jobs whose
-worker vanished, so no accepted job is lost silently.
+worker vanished, so no accepted job is lost silently. Beside the jobs it keeps the other small records
+the service must not lose to a flood of uploads: per-genre batches, and which clips the blob store
+kept or refused. Finished jobs and batches are forgotten after the records' lifetime.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Refusal(StrEnum):
 
 UNFINISHED = (JobStatus.queued, JobStatus.running)
 MAX_FINISHED = 10_000  # figures kept for the metrics when nothing scrapes them (both stores)
+MAX_CLIP_NOTES = 100_000  # clips remembered as kept or refused by the store (~10 MB), the newest kept
 
 
 class JobRecord(BaseModel):
@@ -88,6 +92,26 @@ class JobLedger:
 
     def drain_finished(self, limit: int = 1000) -> list[dict[str, Any]]:
         """Take the queued figures; each is handed out once, to whichever API process asks first."""
+        raise NotImplementedError
+
+    def note_clip(self, key: str, *, kept: bool) -> None:
+        """Remember whether the clip stored under ``key`` was kept, so that a later request for it can be
+        told "evicted" from "never kept" (the newest ``MAX_CLIP_NOTES`` are remembered)."""
+        raise NotImplementedError
+
+    def clip_kept(self, key: str) -> bool | None:
+        """What :meth:`note_clip` remembers of ``key``: kept, refused, or None (never heard of, or forgotten)."""
+        raise NotImplementedError
+
+    def put_batch(self, key: str, doc: str) -> None:
+        """Store a per-genre batch's record (which jobs it is made of) for the records' lifetime."""
+        raise NotImplementedError
+
+    def get_batch(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def expire(self, *, now: float | None = None) -> int:
+        """Forget finished jobs and batches older than the records' lifetime; returns how many."""
         raise NotImplementedError
 
     def require(self, job_id: str, *, owner: str | None = None) -> JobRecord:

@@ -46,6 +46,7 @@ class Predictions:
         name = self.registry.resolve(model)
         methods = list(dict.fromkeys(explain or []))
         job_params = [validated(ExplanationParams, {**(options or {}), "method": m}) for m in methods]
+        not_kept = None
         try:
             clip = self.clips.store(data, owner=owner)
         except (ServiceUnavailableError, StorageFullError) as exc:  # predictions still answer, jobs cannot start
@@ -53,6 +54,11 @@ class Predictions:
                 raise
             log.warning("prediction served without storing the clip: %s", exc.detail)
             clip = StoredClip(hashlib.sha256(data).hexdigest(), data)
+            self.clips.refused(clip.sha256, owner=owner)
+            not_kept = (
+                f"The clip could not be kept ({exc.detail}), so this prediction's id cannot be explained later; "
+                "ask for explanations with the upload itself (explain=… here, or multipart to /v1/explanations)."
+            )
         classifier = self.registry.get(name)
         audio = decode_isolated(clip.data, sr=classifier.features.sample_rate, **self.settings.decode_limits())
         S = clip_log_mel(audio.samples, classifier.features)
@@ -70,4 +76,6 @@ class Predictions:
             probabilities=prediction.as_dict(),
             top=prediction.top(TOP_GENRES),
             warnings=warnings,
+            explainable=not_kept is None,
+            not_explainable=not_kept,
         ), jobs

@@ -8,10 +8,11 @@ document.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from musicxai.errors import NotFoundError
-from musicxai.service.ledger import MAX_FINISHED, UNFINISHED, JobLedger, JobRecord, Refusal
+from musicxai.service.ledger import MAX_CLIP_NOTES, MAX_FINISHED, UNFINISHED, JobLedger, JobRecord, Refusal
 
 # KEYS: the job's key, the set of unfinished ids, its owner's set of unfinished ids (the set of all
 # again when it has none); ARGV: document, id, limit, owner's limit (-1: none).
@@ -31,12 +32,15 @@ REFUSALS = {-1: Refusal.queue_full, -2: Refusal.key_queue_full}
 
 
 class RedisJobLedger(JobLedger):
-    """One JSON document per job plus a set of unfinished ids; updates are optimistic transactions."""
+    """One JSON document per job plus a set of unfinished ids; updates are optimistic transactions. A
+    finished job's document, and a batch's, live ``retention_s`` seconds."""
 
-    def __init__(self, client, *, prefix: str = "musicxai:job:") -> None:
-        self.client, self.prefix = client, prefix
+    def __init__(self, client, *, retention_s: int, prefix: str = "musicxai:job:") -> None:
+        self.client, self.prefix, self.retention_s = client, prefix, retention_s
         self.unfinished_key = prefix.rstrip(":") + "s:unfinished"
         self.finished_key = prefix.rstrip(":") + "s:finished"
+        self.clip_notes = {True: "musicxai:clips:kept", False: "musicxai:clips:refused"}
+        self.batch_prefix = "musicxai:batch:"
 
     def _owner_key(self, owner: str | None) -> str:
         return self.unfinished_key if owner is None else f"{self.unfinished_key}:key:{owner}"
@@ -76,7 +80,8 @@ class RedisJobLedger(JobLedger):
                         raise NotFoundError(f"No explanation job with id {job_id!r}.")
                     record = self._apply(JobRecord.model_validate_json(doc), changes)
                     pipe.multi()
-                    pipe.set(key, record.model_dump_json())
+                    finished = record.status not in UNFINISHED
+                    pipe.set(key, record.model_dump_json(), ex=self.retention_s if finished else None)
                     for unfinished in {self.unfinished_key, self._owner_key(record.owner)}:
                         if record.status in UNFINISHED:
                             pipe.sadd(unfinished, job_id)
@@ -107,3 +112,28 @@ class RedisJobLedger(JobLedger):
     def unfinished(self) -> list[JobRecord]:
         ids = sorted(i.decode() for i in self.client.smembers(self.unfinished_key))
         return [r for r in (self.get(i) for i in ids) if r is not None and r.status in UNFINISHED]
+
+    def note_clip(self, key: str, *, kept: bool) -> None:
+        with self.client.pipeline() as pipe:
+            pipe.zadd(self.clip_notes[kept], {key: time.time()})
+            pipe.zrem(self.clip_notes[not kept], key)
+            pipe.zremrangebyrank(self.clip_notes[kept], 0, -MAX_CLIP_NOTES - 1)
+            pipe.execute()
+
+    def clip_kept(self, key: str) -> bool | None:
+        with self.client.pipeline() as pipe:
+            for notes in self.clip_notes.values():
+                pipe.zscore(notes, key)
+            kept, refused = pipe.execute()
+        return None if kept is None and refused is None else kept is not None
+
+    def put_batch(self, key: str, doc: str) -> None:
+        self.client.set(self.batch_prefix + key, doc, ex=self.retention_s)
+
+    def get_batch(self, key: str) -> str | None:
+        doc = self.client.get(self.batch_prefix + key)
+        return doc.decode() if doc is not None else None
+
+    def expire(self, *, now: float | None = None) -> int:
+        """Nothing to do: Redis drops finished jobs' and batches' documents when their lifetime ends."""
+        return 0

@@ -23,6 +23,8 @@ class Prediction(BaseModel):
     warnings: list[QualityWarning] = Field(
         default_factory=list, description="what makes this answer mean less (clipping, a narrow band, a cut upload)"
     )
+    explainable: bool = Field(True, description="whether the clip was kept, so that its id can be explained later")
+    not_explainable: str | None = Field(None, description="why not, in words, when explainable is false")
 
 
 class ModelInfo(BaseModel):

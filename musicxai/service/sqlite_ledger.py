@@ -9,17 +9,21 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from musicxai.errors import NotFoundError
-from musicxai.service.ledger import MAX_FINISHED, UNFINISHED, JobLedger, JobRecord, Refusal
+from musicxai.service.ledger import MAX_CLIP_NOTES, MAX_FINISHED, UNFINISHED, JobLedger, JobRecord, Refusal
 
 
 class SqliteJobLedger(JobLedger):
-    def __init__(self, path: Path) -> None:
+    """``retention_s``: how long finished jobs and batch records are kept."""
+
+    def __init__(self, path: Path, *, retention_s: float) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.retention_s = retention_s
         self._local = threading.local()
         with self._conn() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -29,6 +33,13 @@ class SqliteJobLedger(JobLedger):
             conn.execute("CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status)")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS finished (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL)"
+            )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS clip_notes (key TEXT PRIMARY KEY, kept INTEGER NOT NULL, at REAL NOT NULL)"
+            )
+            conn.execute("CREATE INDEX IF NOT EXISTS clip_notes_by_age ON clip_notes (at)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS batches (key TEXT PRIMARY KEY, doc TEXT NOT NULL, at REAL NOT NULL)"
             )
 
     def _conn(self) -> sqlite3.Connection:
@@ -123,3 +134,32 @@ class SqliteJobLedger(JobLedger):
             .fetchall()
         )
         return [JobRecord.model_validate_json(r[0]) for r in rows]
+
+    def note_clip(self, key: str, *, kept: bool) -> None:
+        conn = self._conn()
+        conn.execute(
+            "INSERT OR REPLACE INTO clip_notes (key, kept, at) VALUES (?, ?, ?)", (key, int(kept), time.time())
+        )
+
+    def clip_kept(self, key: str) -> bool | None:
+        row = self._conn().execute("SELECT kept FROM clip_notes WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bool(row[0])
+
+    def put_batch(self, key: str, doc: str) -> None:
+        self._conn().execute("INSERT OR REPLACE INTO batches (key, doc, at) VALUES (?, ?, ?)", (key, doc, time.time()))
+
+    def get_batch(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT doc FROM batches WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def expire(self, *, now: float | None = None) -> int:
+        cutoff = (time.time() if now is None else now) - self.retention_s
+        conn = self._conn()
+        statuses = tuple(s.value for s in UNFINISHED)
+        jobs = conn.execute(
+            "DELETE FROM jobs WHERE status NOT IN (?, ?) AND json_extract(doc, '$.updated') < ?", (*statuses, cutoff)
+        ).rowcount
+        batches = conn.execute("DELETE FROM batches WHERE at < ?", (cutoff,)).rowcount
+        newest = "SELECT at FROM clip_notes ORDER BY at DESC LIMIT 1 OFFSET ?"  # the oldest one still remembered
+        conn.execute(f"DELETE FROM clip_notes WHERE at < ? OR at <= ({newest})", (cutoff, MAX_CLIP_NOTES))
+        return jobs + batches

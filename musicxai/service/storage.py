@@ -1,138 +1,79 @@
-"""Blob storage for uploaded clips and explanation artifacts, reachable from API and workers.
+"""Blob storage for uploaded clips and explanation artifacts, reachable from API and workers: a cache
+with a bound, not a wall.
 
-Redis (with a TTL) when the service is distributed; a local directory in the embedded mode, whose
-files the API's sweeper deletes once they are older than the same TTL, and which refuses a write
-that would take it past its size cap. Keys are content-addressed or job-scoped, so writing twice
-writes the same bytes. A store without room raises :class:`~musicxai.errors.StorageFullError`
-(507): an upload is refused, a job fails with that reason; nothing half-written is ever visible.
+Past its cap the store evicts what was used least recently, never what is *pinned*: the clips and
+artifacts of unfinished jobs. A pinned key is kept (and never expires) until it is unpinned; the
+sweeper keeps the pins equal to what the job ledger says is unfinished (:meth:`reconcile`), and a
+job pins its clip when it is admitted. The store refuses a write (507) only when pinned data alone
+fills it. Two backends, one behaviour:
+
+- a local folder (the embedded mode, :mod:`musicxai.service.local_store`);
+- Redis (distributed, :mod:`musicxai.service.redis_store`): its own instance with
+  ``maxmemory-policy volatile-lru``.
+
+Keys are content-addressed or job-scoped, so writing twice writes the same bytes; nothing
+half-written is ever visible.
 """
 
 from __future__ import annotations
 
-import errno
-import os
 import re
-import tempfile
-import threading
-import time
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from musicxai.errors import ParameterError, StorageFullError
 
-USAGE_RESCAN_S = 5.0  # other processes write to the same folder: recount its size this often
 _KEY = re.compile(r"^[a-z]+(/[A-Za-z0-9._-]+)+$")
 
 
-def _check_key(key: str) -> str:
+def check_key(key: str) -> str:
     if not _KEY.match(key) or ".." in key:
         raise ParameterError(f"blob key {key!r} is not a valid storage key")
     return key
 
 
+@dataclass(frozen=True)
+class StoreStats:
+    used_bytes: int
+    cap_bytes: int | None  # None: the store has no cap of its own (Redis without maxmemory)
+    evicted_keys: int  # since the store was created (local) or the Redis server started
+
+
 class BlobStore(Protocol):
-    def put(self, key: str, data: bytes) -> None: ...
-    def get(self, key: str) -> bytes | None: ...
-    def exists(self, key: str) -> bool: ...
-    def expire(self, *, now: float | None = None) -> int: ...
-
-
-def _full(detail: str) -> StorageFullError:
-    return StorageFullError(f"The clip and artifact store is full ({detail}); try again once old results expire.")
-
-
-class LocalBlobStore:
-    """Files under ``root``, kept ``ttl_s`` seconds and at most ``max_bytes`` in all; writes are
-    atomic (temp file + rename)."""
-
-    def __init__(self, root: Path, *, ttl_s: float, max_bytes: int) -> None:
-        self.root, self.ttl_s, self.max_bytes = Path(root), ttl_s, max_bytes
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._counted_at = -USAGE_RESCAN_S
-        self._usage = 0
-
-    def _path(self, key: str) -> Path:
-        return self.root / _check_key(key)
-
-    def _files(self):
-        for folder, _, names in os.walk(self.root):
-            for name in names:
-                yield Path(folder) / name
-
-    def usage(self) -> int:
-        """Bytes in the store: counted again every ``USAGE_RESCAN_S``, plus this process's writes since."""
-        with self._lock:
-            if time.monotonic() - self._counted_at >= USAGE_RESCAN_S:
-                self._usage = sum(p.stat().st_size for p in self._files() if p.is_file())
-                self._counted_at = time.monotonic()
-            return self._usage
-
-    def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        if self.usage() + len(data) > self.max_bytes:
-            raise _full(f"its cap of {self.max_bytes} bytes is reached")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise _full("the disk is full") from exc
-            raise
-        with self._lock:
-            self._usage += len(data)
-
-    def expire(self, *, now: float | None = None) -> int:
-        """Delete files (and temp files of crashed writes) older than the TTL; returns how many."""
-        cutoff = (time.time() if now is None else now) - self.ttl_s
-        removed = 0
-        for path in self._files():
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:  # another process removed it first
-                continue
-        if removed:
-            with self._lock:
-                self._counted_at = -USAGE_RESCAN_S
-        return removed
+    def put(self, key: str, data: bytes, *, pinned: bool = False) -> None:
+        """Store ``data``; ``pinned`` keeps it until :meth:`unpin` (a running job's artifacts)."""
 
     def get(self, key: str) -> bytes | None:
-        path = self._path(key)
-        return path.read_bytes() if path.is_file() else None
+        """The bytes, or None when absent; a read is a use (least recently used goes first)."""
+
+    def touch(self, key: str) -> bool:
+        """A use without a read; whether the key is there."""
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        """Whether the key is there, without counting as a use."""
 
+    def pin(self, keys: Iterable[str]) -> list[str]:
+        """Keep these keys past any eviction and lifetime; returns those already gone."""
 
-class RedisBlobStore:
-    """Values in Redis under ``musicxai:blob:<key>`` with a TTL refreshed on every write."""
+    def unpin(self, keys: Iterable[str]) -> None:
+        """Let these keys be evicted again, and expire after the store's lifetime."""
 
-    def __init__(self, client, *, ttl_s: int, prefix: str = "musicxai:blob:") -> None:
-        self.client, self.ttl_s, self.prefix = client, ttl_s, prefix
-
-    def put(self, key: str, data: bytes) -> None:
-        import redis
-
-        try:
-            self.client.set(self.prefix + _check_key(key), data, ex=self.ttl_s)
-        except redis.exceptions.OutOfMemoryError as exc:  # maxmemory reached under noeviction
-            raise _full("Redis is at its memory limit") from exc
-
-    def get(self, key: str) -> bytes | None:
-        return self.client.get(self.prefix + _check_key(key))
-
-    def exists(self, key: str) -> bool:
-        return bool(self.client.exists(self.prefix + _check_key(key)))
+    def reconcile(self, wanted: Callable[[], set[str]]) -> None:
+        """Make the pins exactly ``wanted()``, read *after* the current pins, so a key pinned while this
+        runs by a job the ledger already holds is never unpinned."""
 
     def expire(self, *, now: float | None = None) -> int:
-        """Nothing to do: Redis drops each value when its TTL ends."""
-        return 0
+        """Delete unpinned keys unused for the store's lifetime; returns how many."""
+
+    def stats(self) -> StoreStats: ...
+
+
+def full(detail: str) -> StorageFullError:
+    return StorageFullError(
+        f"The clip and artifact store is full ({detail}): everything it holds belongs to explanation jobs "
+        "still queued or running, so nothing can be evicted; try again once some of them finish."
+    )
 
 
 def clip_key(sha256: str, owner: str | None = None) -> str:

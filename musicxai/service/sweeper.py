@@ -3,8 +3,9 @@
 A running job whose heartbeat stopped (its worker was killed, its host went away) is sent again,
 or failed once it has used its attempts; a queued job that no worker started for a long time (its
 message was dropped, e.g. by a Redis restart without persistence) is sent again. Sending twice is
-safe: the task is idempotent. The same thread deletes local clips and artifacts past their TTL
-(embedded mode; Redis expires its own).
+safe: the task is idempotent. The same thread keeps the blob store's pins equal to what unfinished
+jobs need (their clips and artifacts), and deletes clips, artifacts, finished jobs and batches past
+their lifetime where the store does not expire them itself (the embedded mode's folder and SQLite).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from celery import Celery
 from musicxai.config import Settings
 from musicxai.errors import ServiceUnavailableError
 from musicxai.service.celery_app import enqueue_explanation
+from musicxai.service.jobs import pinned_keys
 from musicxai.service.ledger import JobLedger, JobStatus
 from musicxai.service.storage import BlobStore
 
@@ -57,7 +59,8 @@ def sweep(ledger: JobLedger, celery: Celery, settings: Settings, *, now: float |
 
 
 class Sweeper:
-    """Runs :func:`sweep` and the blob store's expiry every ``settings.sweep_interval_s`` in a daemon thread."""
+    """Every ``settings.sweep_interval_s``, in a daemon thread: :func:`sweep`, the blob store's pins made
+    what unfinished jobs need, and what outlived its lifetime dropped (:meth:`tidy`)."""
 
     def __init__(self, ledger: JobLedger, celery: Celery, settings: Settings, blobs: BlobStore) -> None:
         self.ledger, self.celery, self.settings, self.blobs = ledger, celery, settings, blobs
@@ -71,12 +74,17 @@ class Sweeper:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def tidy(self) -> None:
+        sweep(self.ledger, self.celery, self.settings)
+        self.blobs.reconcile(lambda: pinned_keys(self.ledger.unfinished()))
+        blobs, records = self.blobs.expire(), self.ledger.expire()
+        if blobs or records:
+            log.info("sweeper: %d clips and artifacts, %d job and batch records past their lifetime deleted",
+                     blobs, records)  # fmt: skip
+
     def _run(self) -> None:
         while not self._stop.wait(self.settings.sweep_interval_s):
             try:
-                sweep(self.ledger, self.celery, self.settings)
-                removed = self.blobs.expire()
-                if removed:
-                    log.info("sweeper: %d expired clips and artifacts deleted", removed)
+                self.tidy()
             except Exception:  # a sweep must never kill the thread; the next one retries
                 log.exception("sweeper: sweep failed")

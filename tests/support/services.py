@@ -24,10 +24,15 @@ from tests.support.processes import free_port, wait_until
 
 
 class RedisServer:
-    def __init__(self, workdir: Path, *, appendonly: bool = False, port: int | None = None) -> None:
+    """A private redis-server; ``maxmemory`` with ``volatile-lru``, as the blob store's own Redis runs."""
+
+    def __init__(
+        self, workdir: Path, *, appendonly: bool = False, port: int | None = None, maxmemory: str | None = None
+    ) -> None:
         self.port = port or free_port()
         self.workdir = workdir
         self.appendonly = appendonly
+        self.maxmemory = maxmemory
         self.process: subprocess.Popen | None = None
 
     @property
@@ -50,6 +55,8 @@ class RedisServer:
             str(self.workdir),
         ]
         args += ["--appendonly", "yes", "--appendfsync", "always"] if self.appendonly else ["--appendonly", "no"]
+        if self.maxmemory is not None:
+            args += ["--maxmemory", self.maxmemory, "--maxmemory-policy", "volatile-lru", "--maxmemory-samples", "10"]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self._ping, timeout=10, what="redis-server")
         return self

@@ -48,7 +48,7 @@ async def _read_request(request: Request) -> ExplanationRequest | ExplanationUpl
     status_code=202,
     response_model=Job,
     summary="Queue an explanation job (idempotent: the same request returns the same job)",
-    responses=problems(404, 408, 413, 415, 422, 503, 507),
+    responses=problems(404, 408, 410, 413, 415, 422, 503, 507),
     openapi_extra=request_body(
         {"application/json": ExplanationRequest, "multipart/form-data": ExplanationUpload}, example=EXAMPLE
     ),
@@ -76,7 +76,8 @@ async def create_explanation(
     responses=problems(404, 503),
 )
 def read_explanation(job_id: str, dataplane: DataPlaneDep, owner: OwnerDep) -> Job:
-    return Job.of(dataplane.jobs.get(job_id, owner=owner))
+    record = dataplane.jobs.get(job_id, owner=owner)
+    return Job.of(record, artifacts_stored=dataplane.jobs.artifacts_stored(record))
 
 
 @router.get(
@@ -95,7 +96,7 @@ def compare_explanations(job_id: str, other_id: str, dataplane: DataPlaneDep, ow
     summary="An artifact of a finished job: heatmap.png, audio.wav, complement.wav, attributions.json, "
     "faithfulness.png; and preview.png as soon as the status document has a preview",
     response_class=Response,
-    responses=media(*MEDIA_TYPES.values()) | {304: {"description": "Not Modified"}} | problems(404, 503),
+    responses=media(*MEDIA_TYPES.values()) | {304: {"description": "Not Modified"}} | problems(404, 410, 503),
 )
 def read_artifact(job_id: str, name: str, dataplane: DataPlaneDep, owner: OwnerDep, request: Request) -> Response:
     data = dataplane.jobs.artifact(job_id, name, owner=owner)

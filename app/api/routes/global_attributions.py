@@ -38,7 +38,7 @@ def read_bundle_maps(dataplane: DataPlaneDep, model: ModelQuery = None) -> Bundl
     response_model=Batch,
     summary="Per-genre maps over your own clips: queue (or find) both explanation jobs of every named "
     "prediction; idempotent, the same request returns the same batch",
-    responses=problems(400, 404, 422, 429, 503, 507),
+    responses=problems(400, 404, 410, 422, 429, 503, 507),
 )
 async def create_batch(
     body: BatchRequest, dataplane: DataPlaneDep, metrics: MetricsDep, owner: OwnerDep

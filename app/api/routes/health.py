@@ -43,4 +43,5 @@ def metrics(dataplane: DataPlaneDep, metrics: MetricsDep) -> Response:
         for status, value in counts.items():
             metrics.queue_depth.labels(status.value).set(value)
         metrics.observe_finished(finished)
+    metrics.store.latest = dataplane.store_stats() or metrics.store.latest
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,3 +1,4 @@
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,12 +20,12 @@ def redis_url(tmp_path_factory):
 @pytest.fixture(params=["sqlite", "redis"])
 def ledger(request, tmp_path):
     if request.param == "sqlite":
-        return SqliteJobLedger(tmp_path / "jobs.sqlite")
+        return SqliteJobLedger(tmp_path / "jobs.sqlite", retention_s=3600)
     import redis
 
     client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
     client.flushdb()
-    return RedisJobLedger(client)
+    return RedisJobLedger(client, retention_s=3600)
 
 
 def record(job_id: str, method: str = "lime", owner: str | None = None) -> JobRecord:
@@ -85,3 +86,44 @@ def test_a_key_limit_counts_only_that_owners_unfinished_jobs(ledger):
 def test_the_global_limit_is_reported_before_a_keys_own(ledger):
     assert ledger.create(record("a", owner="alice"), limit=1, key_limit=1)[1]
     assert ledger.create(record("b", owner="alice"), limit=1, key_limit=1)[0] is Refusal.queue_full
+
+
+def test_clips_are_remembered_as_kept_or_refused_and_the_latest_word_wins(ledger):
+    assert ledger.clip_kept("clips/" + "a" * 64) is None
+    ledger.note_clip("clips/" + "a" * 64, kept=False)
+    assert ledger.clip_kept("clips/" + "a" * 64) is False
+    ledger.note_clip("clips/" + "a" * 64, kept=True)  # uploaded again, and kept this time
+    assert ledger.clip_kept("clips/" + "a" * 64) is True
+
+
+def test_a_batch_record_is_kept_and_read_back(ledger):
+    assert ledger.get_batch("batches/b1/batch.json") is None
+    ledger.put_batch("batches/b1/batch.json", '{"id": "b1"}')
+    assert ledger.get_batch("batches/b1/batch.json") == '{"id": "b1"}'
+
+
+def test_finished_jobs_outlive_their_retention_only_where_unfinished(tmp_path):
+    """SQLite forgets finished jobs and batches on expire(); unfinished ones stay whatever their age."""
+    ledger = SqliteJobLedger(tmp_path / "jobs.sqlite", retention_s=100)
+    ledger.create(record("done"))
+    ledger.create(record("waiting"))
+    ledger.update("done", status=JobStatus.succeeded)
+    ledger.put_batch("batches/b1/batch.json", "{}")
+    assert ledger.expire(now=time.time() + 50) == 0
+    assert ledger.expire(now=time.time() + 500) == 2
+    assert ledger.get("done") is None and ledger.get_batch("batches/b1/batch.json") is None
+    assert ledger.get("waiting") is not None
+
+
+def test_redis_gives_finished_jobs_a_lifetime_and_unfinished_ones_none(redis_url):
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    ledger = RedisJobLedger(client, retention_s=100)
+    ledger.create(record("a"))
+    assert client.ttl("musicxai:job:a") == -1
+    ledger.update("a", status=JobStatus.failed)
+    assert 0 < client.ttl("musicxai:job:a") <= 100
+    ledger.update("a", status=JobStatus.queued)  # asked for again: unfinished, kept until it finishes
+    assert client.ttl("musicxai:job:a") == -1

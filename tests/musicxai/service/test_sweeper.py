@@ -29,7 +29,7 @@ def sent(monkeypatch):
 
 
 def _ledger(settings, **jobs) -> SqliteJobLedger:
-    ledger = SqliteJobLedger(settings.data_dir / "jobs.sqlite")
+    ledger = SqliteJobLedger(settings.data_dir / "jobs.sqlite", retention_s=settings.record_ttl_s)
     for job_id, fields in jobs.items():
         record = JobRecord(id=job_id, clip="c" * 64, model="demo", method="lime", params=ExplanationParams(), **fields)
         ledger.create(record)
@@ -71,3 +71,18 @@ def test_a_queue_that_is_down_leaves_the_job_queued_for_the_next_sweep(settings,
     ledger = _ledger(settings, a={"updated": NOW - 1000})
     assert sweeper.sweep(ledger, None, settings, now=NOW) == []
     assert ledger.require("a").status == JobStatus.queued
+
+
+def test_a_tidy_round_pins_what_unfinished_jobs_need_and_frees_the_rest(settings, sent):
+    from musicxai.service.local_store import LocalBlobStore
+    from musicxai.service.storage import clip_key
+
+    ledger = _ledger(settings, waiting={"status": JobStatus.queued, "updated": 9e18}, done={})
+    ledger.update("done", status=JobStatus.succeeded)
+    ledger.update("waiting", clip="w" * 64)
+    blobs = LocalBlobStore(settings.data_dir / "blobs", ttl_s=3600, max_bytes=10**6)
+    for sha in ("w" * 64, "c" * 64):
+        blobs.put(clip_key(sha), b"clip")
+    blobs.pin([clip_key("c" * 64)])  # pinned when "done" was admitted
+    sweeper.Sweeper(ledger, celery=None, settings=settings, blobs=blobs).tidy()
+    assert blobs._pinned() == {clip_key("w" * 64)}
