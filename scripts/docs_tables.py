@@ -511,6 +511,108 @@ def render_load() -> str:
     )
 
 
+# the clip store: capacity, an hour of traffic, faults -------------------------------------------
+
+CLIP_SECONDS = 30  # a GTZAN-length upload
+TRAFFIC = {  # how busy a service is: predictions a second, and one explanation per this many predictions
+    "a team (a prediction a minute, every tenth explained)": (1 / 60, 10),
+    "a lab's batch runs (a prediction a second, every tenth explained)": (1.0, 10),
+    "a public service (the soak's rate: 3.3 predictions a second, every 33rd explained)": (1 / 0.3, 33),
+}
+CAPS_GIB = (1, 10, 100)
+
+
+def render_store_formats() -> str:
+    capacity = result("capacity")
+    return table(
+        capacity["clip_bytes_per_second"].items(),
+        [
+            ("upload format", lambda kv: kv[0]),
+            ("kB a second", lambda kv: fixed(kv[1] / 1000, 1)),
+            (f"MB a {CLIP_SECONDS} s clip", lambda kv: fixed(kv[1] * CLIP_SECONDS / 1e6, 2)),
+        ],
+    )
+
+
+def render_store_job() -> str:
+    job = result("capacity")["explanation"]
+    rows = [*job["artifact_bytes"].items(), ("all artifacts", job["artifacts_total_bytes"])]
+    rows.append(("its job's record in the ledger", job["ledger_record_bytes"]))
+    return table(rows, [("what one explanation stores", lambda kv: f"`{kv[0]}`" if "." in kv[0] else kv[0]),
+                        ("kB", lambda kv: fixed(kv[1] / 1000, 1))])  # fmt: skip
+
+
+def render_store_lifetimes() -> str:
+    """Hours until a cap first fills, at each traffic, for WAV (CD) and MP3 uploads; past it the least
+    recently used goes, so the cap is how far back a clip can still be explained by its id."""
+    capacity = result("capacity")
+    per_s = capacity["clip_bytes_per_second"]
+    job = capacity["explanation"]["artifacts_total_bytes"]
+    formats = {"WAV (CD)": per_s["WAV, 16-bit, stereo, 44.1 kHz (CD)"], "MP3": per_s["MP3, stereo, 44.1 kHz"]}
+
+    def lasts(cap_gib: int, rate: float, every: int, clip_rate: float) -> str:
+        bytes_per_s = rate * (clip_rate * CLIP_SECONDS + job / every)
+        hours = cap_gib * 2**30 / bytes_per_s / 3600
+        if hours < 1:
+            return f"{60 * hours:.0f} min"
+        return f"{hours / 24:.0f} days" if hours >= 48 else f"{hours:.0f} h"
+
+    rows = [(name, rate, every) for name, (rate, every) in TRAFFIC.items()]
+    columns: list[Column] = [("traffic", lambda r: r[0])]
+    for cap in CAPS_GIB:
+        for label, clip_rate in formats.items():
+            columns.append((f"{cap} GiB, {label}", lambda r, c=cap, b=clip_rate: lasts(c, r[1], r[2], b)))
+    return table(rows, columns)
+
+
+def succeeded(jobs: dict[str, Any]) -> int:
+    return jobs["by_status"].get("succeeded", 0)
+
+
+def counts(answers: dict[str, int]) -> str:
+    """``{"200": 5, "503": 1}`` -> ``5 × 200, 1 × 503``."""
+    return ", ".join(f"{n} × {k}" for k, n in sorted(answers.items()))
+
+
+def render_soak() -> str:
+    runs = [result(name) for name in ("soak_embedded", "soak_distributed")]
+    return table(
+        runs,
+        [
+            ("setup", lambda r: r["setup"]),
+            ("minutes", lambda r: fixed(r["minutes"], 0)),
+            ("store cap", lambda r: f"{r['cap_mb']} MB"),
+            ("uploaded", lambda r: f"{r['predictions']['uploaded_mb']} MB"),
+            ("predictions", lambda r: counts(r["predictions"]["answers"])),
+            ("p50 / p99 s", lambda r: f"{fixed(r['predictions']['p50_s'], 2)} / {fixed(r['predictions']['p99_s'], 2)}"),
+            ("explanations asked", lambda r: counts(r["explanations"]["answers"])),
+            ("refused for space", lambda r: r["explanations"]["refused_for_space"]),
+            ("jobs accepted / succeeded", lambda r: f"{r['jobs']['accepted']} / {succeeded(r['jobs'])}"),
+            ("evicted blobs", lambda r: fixed(r["store"]["evicted_keys"], 0)),
+            ("store max / cap MB", lambda r: f"{fixed(r['store']['max_bytes'] / 2**20, 0)} / "
+                f"{fixed((r['store']['cap_bytes'] or r['cap_mb'] * 2**20) / 2**20, 0)}"),
+            ("memory, last half", lambda r: f"{fixed(r['memory']['last_half_mean_mb'] / 1024, 2)} GiB "
+                f"± {percent(r['memory']['last_half_max_deviation'])}"),
+        ],
+    )  # fmt: skip
+
+
+def render_chaos() -> str:
+    run = result("chaos")
+    events = "; ".join(f"{t:.0f} s: {what}" for t, what in run["events"])
+    return table(
+        [run],
+        [
+            ("jobs", lambda r: r["jobs"]),
+            ("succeeded", lambda r: r["by_status"].get("succeeded", 0)),
+            ("failed", lambda r: r["by_status"].get("failed", 0)),
+            ("lost", lambda r: r["lost"]),
+            ("all ended after", lambda r: f"{fixed(r['wall_s'], 0)} s"),
+            ("what happened", lambda r: events),
+        ],
+    )
+
+
 # ------------------------------------------------------------------------------------------------
 # the API reference, from the app itself (no lifespan runs, so no model loads)
 
@@ -651,6 +753,11 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "ale_engines": render_ale_engines,
     **{f"genre_maps_{b}": (lambda b=b: render_genre_maps(b)) for b in BUNDLES},
     "load": render_load,
+    "store_formats": render_store_formats,
+    "store_job": render_store_job,
+    "store_lifetimes": render_store_lifetimes,
+    "soak": render_soak,
+    "chaos": render_chaos,
     "api_routes": render_api_routes,
     "layout": render_layout,
     "tools": render_tools,

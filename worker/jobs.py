@@ -18,6 +18,7 @@ from musicxai.errors import MusicXAIError
 from musicxai.explain.occlusion import occlusion_preview
 from musicxai.explain.pipeline import run_explanation
 from musicxai.explain.result import PREVIEW_FILE, ExplanationResult
+from musicxai.service.jobs import job_artifact_keys
 from musicxai.service.ledger import JobStatus
 from musicxai.service.storage import artifact_key, clip_key
 from worker.state import WorkerState
@@ -62,7 +63,10 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
     try:
         data = state.blobs.get(clip_key(record.clip, record.owner))
         if data is None:
-            raise MusicXAIError("The uploaded clip is no longer stored (expired); upload it again.")
+            raise MusicXAIError(
+                "The uploaded clip is no longer stored (evicted or expired before its job could start); upload it "
+                "again."
+            )
         classifier = state.registry.get(record.model)
         t0 = time.perf_counter()
         audio = decode_isolated(data, sr=classifier.features.sample_rate, **settings.decode_limits())
@@ -78,7 +82,7 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
         preview, png = occlusion_preview(
             classifier, audio, record.params, max_batch_windows=settings.engine_max_batch_windows
         )
-        state.blobs.put(artifact_key(job_id, PREVIEW_FILE), png)
+        state.blobs.put(artifact_key(job_id, PREVIEW_FILE), png, pinned=True)
         ledger.update(job_id, preview=preview, stage="preview", heartbeat=time.time())
         out = run_explanation(
             classifier,
@@ -93,9 +97,10 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
         )
         t0 = time.perf_counter()
         for name, payload in out.artifacts.items():
-            state.blobs.put(artifact_key(job_id, name), payload)
+            state.blobs.put(artifact_key(job_id, name), payload, pinned=True)
         out.result.timings_s |= {"decode": round(decode_s, 4), "store": round(time.perf_counter() - t0, 4)}
         ledger.update(job_id, status=JobStatus.succeeded, progress=1.0, stage="done", result=out.result)
+        _unpin(state, job_id)
         log.info("job %s: succeeded, %d model calls", job_id, out.result.model_calls)
         _record(state, record.method, "succeeded", started, out.result)
         return {"job_id": job_id, "status": "succeeded"}
@@ -108,8 +113,18 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
             stage="failed",
             error=f"The job exceeded its time limit of {settings.job_soft_time_limit_s} s.",
         )
+    _unpin(state, job_id)
     _record(state, record.method, "failed", started, None)
     return {"job_id": job_id, "status": "failed"}
+
+
+def _unpin(state: WorkerState, job_id: str) -> None:
+    """A finished job's artifacts may be evicted like any other's from now on; its clip, which other
+    jobs may share, is the sweeper's to unpin once no unfinished job needs it."""
+    try:
+        state.blobs.unpin(job_artifact_keys(job_id))
+    except Exception:  # the sweeper's next reconciliation unpins them instead
+        log.warning("job %s: could not unpin its artifacts", job_id, exc_info=True)
 
 
 def _record(state: WorkerState, method: str, status: str, started: float, result: ExplanationResult | None) -> None:
