@@ -26,6 +26,9 @@ MODEL_THREADS = 0  # ONNX Runtime's intra-op threads; 0: one per physical core
 MODEL_BATCH_SIZE = 256  # windows per model call on the CPU: the bare CNN's throughput is flat above it
 MODEL_MEMORY_BYTES = 2 * 1024**3  # on the CPU, activations one model call may hold: fewer windows for big models
 ENGINE_MAX_BATCH_WINDOWS = 1024  # perturbed windows held before a model step (66 kB each: ~68 MB)
+# audio one model call takes: one 30 s clip at 16 kHz (a DistilHuBERT-sized model is no faster a clip in batches)
+AUDIO_BATCH_SAMPLES = 480_000
+ENGINE_MAX_AUDIO_SAMPLES = 16_000_000  # perturbed audio held before a model step (64 MB: 33 clips of 30 s at 16 kHz)
 ENGINE_CACHE_SIZE = 4  # explanation engines a worker keeps (each holds a clip's evaluated windows)
 MAX_INFLIGHT_PREDICTIONS = 8  # on 2 cores a prediction takes ~0.5 s: 8 in flight answer within ~4 s
 MAX_QUEUED_JOBS = 100  # ~8 minutes of page-default jobs for one CPU worker

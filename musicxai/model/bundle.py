@@ -1,5 +1,8 @@
-"""Model bundles: ``models/<name>/`` with ``model.keras``, ``bundle.json``, evaluation and ALE artifacts.
+"""Model bundles: ``models/<name>/`` with the model file, ``bundle.json``, evaluation and ALE artifacts.
 
+A model is an input (:mod:`~musicxai.model.inputs`), an output (:mod:`~musicxai.model.outputs`) and
+a runtime (Keras, ONNX Runtime, or a Python callable), all declared in ``bundle.json``. Bundles of
+format 1 (our own log-mel Keras models, softmax over genres) read as format 2 with those defaults.
 ``bundle.json`` and ``ale/index.json`` are the contract between training and serving. Its schema is strict (unknown keys
 are errors) and its feature settings are re-validated against what this code computes, so a
 bundle made with other settings is refused loudly instead of being mis-served.
@@ -16,10 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from musicxai.errors import BundleError, NotFoundError, describe_validation_error
 from musicxai.model.features import FeatureSettings, Normalisation
+from musicxai.model.inputs import LogMelWindows, ModelInput
+from musicxai.model.outputs import Output
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 BUNDLE_FILE = "bundle.json"
 MODEL_FILE = "model.keras"
+ONNX_FILE = "model.onnx"
 ALE_DIR = "ale"
 ALE_INDEX = "index.json"
 ALE_FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.(?P<kind>png|json)$")  # what an ALE artifact may be called
@@ -62,8 +69,24 @@ class Metrics(BaseModel):
     test: TestMetrics
 
 
+class RuntimeSpec(BaseModel):
+    """What runs the model: ``keras`` / ``onnx`` name a file in the bundle, ``callable`` a
+    ``package.module:function`` the operator installed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["keras", "onnx", "callable"] = "keras"
+    target: str = MODEL_FILE
+
+    @model_validator(mode="after")
+    def _check(self) -> RuntimeSpec:
+        if self.kind != "callable" and (Path(self.target).name != self.target or self.target.startswith(".")):
+            raise ValueError(f"runtime target {self.target!r} must be a file name inside the bundle")
+        return self
+
+
 class BundleMeta(BaseModel):
-    """The parsed ``bundle.json``."""
+    """The parsed ``bundle.json``; ``genres`` are the model's labels (genres, or tags for a tag model)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -71,10 +94,14 @@ class BundleMeta(BaseModel):
     name: str
     architecture: str
     genres: list[str]
-    features: FeatureSettings
-    normalisation: Normalisation
-    split: SplitInfo
-    training_data: TrainingData
+    features: FeatureSettings = Field(description="log-mel windows (our input), or the grid explanations draw on")
+    normalisation: Normalisation | None = None
+    input: ModelInput = Field(default_factory=LogMelWindows)
+    output: Output = Field(default_factory=Output)
+    runtime: RuntimeSpec = Field(default_factory=RuntimeSpec)
+    provenance: dict[str, Any] = Field(default_factory=dict, description="where the model comes from: source, licence")
+    split: SplitInfo | None = None
+    training_data: TrainingData | None = None
     training: dict[str, Any] = Field(default_factory=dict)
     metrics: Metrics | None = Field(None, description="held-out test metrics; null until evaluated")
     versions: dict[str, str] = Field(default_factory=dict)
@@ -84,15 +111,31 @@ class BundleMeta(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> BundleMeta:
-        if self.format_version != FORMAT_VERSION:
-            raise ValueError(f"format_version={self.format_version}; this code reads {FORMAT_VERSION}")
+        if self.format_version not in READABLE_VERSIONS:
+            raise ValueError(f"format_version={self.format_version}; this code reads {READABLE_VERSIONS}")
         if len(set(self.genres)) != len(self.genres) or not self.genres:
             raise ValueError("genres must be a non-empty list of distinct names")
-        if len(self.normalisation.mean) != self.features.n_mels:
+        if self.input.kind == "logmel_windows" and self.normalisation is None:
+            raise ValueError("log-mel window input needs the normalisation its model was trained with")
+        if self.runtime.kind == "callable" and self.input.kind != "waveform":
+            raise ValueError("a callable takes (waveform, sample_rate): declare a waveform input")
+        if self.input.kind != "logmel_windows" and self.features.sample_rate != self.input.sample_rate:
+            raise ValueError("the explanation grid's sample rate must be the input's")
+        if self.normalisation is not None and len(self.normalisation.mean) != self.features.n_mels:
             raise ValueError(
                 f"normalisation has {len(self.normalisation.mean)} bands, features.n_mels={self.features.n_mels}"
             )
         return self
+
+    @property
+    def takes_audio(self) -> bool:
+        """Explained in the audio domain (waveform or filterbank input) rather than on log-mel windows."""
+        return self.input.kind != "logmel_windows"
+
+    @property
+    def has_gradients(self) -> bool:
+        """Input gradients exist: a Keras model on our own windows."""
+        return self.runtime.kind == "keras" and not self.takes_audio
 
 
 def read_bundle_meta(path: Path) -> BundleMeta:
@@ -101,15 +144,16 @@ def read_bundle_meta(path: Path) -> BundleMeta:
     meta_file = path / BUNDLE_FILE
     if not meta_file.is_file():
         raise BundleError(f"No {BUNDLE_FILE} in {path}: not a model bundle.")
-    if not (path / MODEL_FILE).is_file():
-        raise BundleError(f"No {MODEL_FILE} in {path}: the bundle is incomplete.")
     try:
-        return BundleMeta.model_validate(json.loads(meta_file.read_text()))
+        meta = BundleMeta.model_validate(json.loads(meta_file.read_text()))
     except json.JSONDecodeError as exc:
         raise BundleError(f"{meta_file} is not valid JSON: {exc}") from exc
     except ValidationError as exc:
         problems = describe_validation_error(exc.errors(), whole="bundle")
         raise BundleError(f"{meta_file} cannot be served by this code: {problems}") from exc
+    if meta.runtime.kind != "callable" and not (path / meta.runtime.target).is_file():
+        raise BundleError(f"No {meta.runtime.target} in {path}: the bundle is incomplete.")
+    return meta
 
 
 def write_bundle_meta(path: Path, meta: BundleMeta) -> Path:

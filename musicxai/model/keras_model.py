@@ -48,6 +48,12 @@ def read_keras_model(model_path: Path, *, backend: Backend | None = None):
     try:
         return keras.saving.load_model(model_path, compile=False)
     except Exception as exc:  # Keras raises many types for a broken file
+        if "safe_mode" in str(exc):
+            raise BundleError(
+                f"{model_path} holds code (a Lambda layer or a custom object) that Keras will only load with "
+                "safe_mode=False, which would run whatever the file says; replace it with a built-in or registered "
+                "layer, or export the model to ONNX and wrap it with --onnx"
+            ) from exc
         raise BundleError(f"{model_path} could not be loaded by Keras: {exc}") from exc
 
 

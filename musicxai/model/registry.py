@@ -9,7 +9,7 @@ from pathlib import Path
 
 from musicxai.config import Settings
 from musicxai.errors import BundleError, NotFoundError
-from musicxai.model.bundle import MODEL_FILE, BundleMeta, list_bundles, read_bundle_meta
+from musicxai.model.bundle import BUNDLE_FILE, BundleMeta, list_bundles, read_bundle_meta
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.detector import MusicDetector
 
@@ -63,10 +63,13 @@ class ModelRegistry:
         return self.models_dir / self.resolve(name)
 
     def bundle_id(self, name: str | None = None) -> str:
-        """``name@<sha256 of model.keras, 12 hex>``: changes whenever the weights change."""
+        """``name@<sha256 of the model file, 12 hex>`` (of ``bundle.json`` for a callable): changes
+        whenever the weights change."""
         name = self.resolve(name)
         if name not in self._ids:
-            digest = hashlib.sha256((self.path(name) / MODEL_FILE).read_bytes()).hexdigest()[:12]
+            runtime = self.meta(name).runtime
+            source = self.path(name) / (BUNDLE_FILE if runtime.kind == "callable" else runtime.target)
+            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
             self._ids[name] = f"{name}@{digest}"
         return self._ids[name]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
@@ -50,43 +51,97 @@ def host_batch_size(model, options: RunnerOptions) -> int:
     ``options.memory_bytes`` of activations (a VGG window holds ~4x a small CNN's)."""
     fits = max(1, options.memory_bytes // max(1, activation_bytes(model)))
     if fits < options.batch_size:
-        log.info("%s: %d windows a model call, to keep its activations within %d MiB", model.name, fits,
-                 options.memory_bytes // 2**20)  # fmt: skip
+        log.info(
+            "%s: %d windows a model call, to keep its activations within %d MiB",
+            model.name,
+            fits,
+            options.memory_bytes // 2**20,
+        )
     return min(options.batch_size, fits)
 
 
 class ModelRunner:
-    """Serves batched window probabilities of one loaded Keras model; :meth:`load` reads ``model.keras``.
+    """Serves batched outputs of one model: a loaded Keras model (:meth:`load` reads ``model.keras``)
+    or any batch call (:meth:`for_call`).
 
     Parameters
     ----------
     model : a loaded ``keras.Model`` whose input is (n_mels, frames, 1)
-    batch_size : windows per model call; larger inputs are streamed in chunks of this size.
+    batch_size : inputs per model call; larger inputs are streamed in chunks of this size.
     """
 
     def __init__(self, model, *, batch_size: int = MODEL_BATCH_SIZE) -> None:
-        if batch_size <= 0:
-            raise ParameterError(f"batch_size={batch_size} must be positive")
         import keras
 
+        backend = keras.backend.backend()
+        if backend not in ("tensorflow", "jax"):
+            raise BundleError(f"Keras backend {backend!r} is not supported; use one of {BACKENDS}")
+        input_shape = tuple(model.input_shape[1:])
+        self._setup(
+            tensorflow_call(model) if backend == "tensorflow" else None,
+            input_shape=input_shape,
+            num_outputs=int(model.output_shape[-1]),
+            batch_size=batch_size,
+            backend=backend,
+            runtime=backend,
+        )
         self.model = model
-        self.input_shape = tuple(model.input_shape[1:])
+        if backend == "jax":  # JAX compiles once per shape: batches are padded up to a few buckets
+            forward = jax_forward(model)
+            self._call = self._padded(forward)
+            self.composer = DeviceComposer(forward, self.input_shape, self._bucket)
+
+    @classmethod
+    def for_call(
+        cls,
+        call: Callable[[np.ndarray], np.ndarray],
+        *,
+        input_shape: tuple[int | None, ...],
+        num_outputs: int,
+        runtime: str,
+        batch_size: int,
+        warm_shape: tuple[int, ...],
+    ) -> ModelRunner:
+        """A runner around any batch call (an ONNX session, a Python function): the same batching,
+        lock and counts as a Keras model's. ``None`` in ``input_shape`` is an axis of any length;
+        ``warm_shape`` is one input :meth:`warm_up` calls it with."""
+        runner = cls.__new__(cls)
+        runner._setup(
+            call,
+            input_shape=input_shape,
+            num_outputs=num_outputs,
+            batch_size=batch_size,
+            backend=runtime,
+            runtime=runtime,
+            warm_shape=warm_shape,
+        )
+        return runner
+
+    def _setup(
+        self,
+        call,
+        *,
+        input_shape: tuple[int | None, ...],
+        num_outputs: int,
+        batch_size: int,
+        backend: str,
+        runtime: str,
+        warm_shape: tuple[int, ...] | None = None,
+    ) -> None:
+        if batch_size <= 0:
+            raise ParameterError(f"batch_size={batch_size} must be positive")
+        self.model = None  # the Keras model, where there is one (gradients need it)
+        self._call = call
+        self.input_shape = input_shape
+        self.warm_shape = warm_shape or tuple(input_shape)
+        self.num_outputs = num_outputs
         self.batch_size = batch_size
-        self.backend = keras.backend.backend()
-        self.runtime = self.backend  # what executes the model: the Keras backend, or onnxruntime
-        # JAX compiles once per shape: batches are padded up to 8, 32, 128, 512, 2048 or batch_size
+        self.backend = backend
+        self.runtime = runtime  # what executes the model: the Keras backend, onnxruntime, or python
         self.buckets = tuple(sorted({b for b in JAX_BUCKETS if b < batch_size} | {batch_size}))
         self.totals = CallTally()
         self._lock = threading.Lock()
         self.composer: DeviceComposer | None = None  # on JAX: windows composed on the device
-        if self.backend == "tensorflow":
-            self._call = tensorflow_call(model)
-        elif self.backend == "jax":
-            forward = jax_forward(model)
-            self._call = self._padded(forward)
-            self.composer = DeviceComposer(forward, self.input_shape, self._bucket)
-        else:
-            raise BundleError(f"Keras backend {self.backend!r} is not supported; use one of {BACKENDS}")
 
     @classmethod
     def load(
@@ -133,10 +188,6 @@ class ModelRunner:
     def device(self) -> str:
         return backend_device(self.backend)
 
-    @property
-    def num_outputs(self) -> int:
-        return int(self.model.output_shape[-1])
-
     def _count(self, calls: int, windows: int, seconds: float, tally: CallTally | None) -> None:
         """Add one step's work to the totals and the caller's tally (the caller holds the lock)."""
         for t in (self.totals, tally) if tally is not None else (self.totals,):
@@ -145,12 +196,15 @@ class ModelRunner:
     def predict(self, x: np.ndarray, *, tally: CallTally | None = None) -> np.ndarray:
         """Window probabilities.
 
-        x : np.ndarray [shape=(n, n_mels, frames, 1)], normalised float32
+        x : np.ndarray [shape=(n, *input_shape)], float32 (normalised windows for our own models)
         tally : also told the calls, windows and seconds of this request.
-        Returns np.ndarray [shape=(n, num_classes)], rows sum to 1.
+        Returns np.ndarray [shape=(n, num_outputs)], what the model answers.
         """
-        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
-            raise ParameterError(f"model input must have shape (n, {self.input_shape}), got {x.shape}")
+        if x.ndim != 1 + len(self.input_shape) or any(
+            want is not None and got != want for got, want in zip(x.shape[1:], self.input_shape, strict=True)
+        ):
+            shape = ", ".join("any" if d is None else str(d) for d in self.input_shape)
+            raise ParameterError(f"model input must have shape (n, {shape}), got {x.shape}")
         if x.shape[0] == 0:
             return np.zeros((0, self.num_outputs), dtype=np.float32)
         x = np.ascontiguousarray(x, dtype=np.float32)
@@ -195,7 +249,7 @@ class ModelRunner:
         """Compile every batch shape the runner will use before the first request pays for it; with
         ``clip_frames`` and ``segments`` (JAX), also the on-device composition for clips of that size."""
         for size in self.buckets if self.backend == "jax" else (1,):
-            self._call(np.zeros((size, *self.input_shape), dtype=np.float32))
+            self._call(np.zeros((size, *self.warm_shape), dtype=np.float32))
         if self.composer is None or clip_frames is None or segments is None:
             return
         n_mels = self.input_shape[0]
