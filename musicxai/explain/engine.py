@@ -6,6 +6,11 @@ of one job all draw on the same memory. Perturbed windows are built with array o
 from the mask matrix, streamed through the model in batches under a memory cap: on the host with
 numpy, or, when the runner composes on the device (JAX) and the segmentation is a label map, on the
 accelerator inside the model's own jitted call, so only mask rows and window starts cross the bus.
+
+A model that takes audio is fed the clip whole or in chunks (its pieces, the windows here): a piece
+depends only on the segments whose audio reaches it, and a perturbed piece is the sum of the kept
+segments' parts of the waveform (:mod:`musicxai.explain.audio_parts`), so the same memory and
+locality serve it.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from functools import partial
 
 import numpy as np
 
-from musicxai.config import ENGINE_MAX_BATCH_WINDOWS
+from musicxai.config import ENGINE_MAX_AUDIO_SAMPLES, ENGINE_MAX_BATCH_WINDOWS
 from musicxai.errors import ParameterError
+from musicxai.explain.audio_parts import AudioParts
 from musicxai.explain.segmentation import LabelSegmentation, Segmentation
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.features import window_starts
@@ -77,12 +83,15 @@ class PerturbationEngine:
     Parameters
     ----------
     max_batch_windows : windows held in memory before they are sent to the model (the memory cap:
-        each window is n_mels × frames float32, 66 kB for the default features).
+        each window is n_mels × frames float32, 66 kB for the default features); for audio pieces,
+        at most ``ENGINE_MAX_AUDIO_SAMPLES`` samples are held.
+    samples : the clip at the model's rate; required by models that take audio.
     """
 
     classifier: GenreClassifier
     segmentation: Segmentation
     max_batch_windows: int = ENGINE_MAX_BATCH_WINDOWS
+    samples: np.ndarray | None = None
     stats: EngineStats = field(default_factory=EngineStats)
 
     def __post_init__(self) -> None:
@@ -92,6 +101,11 @@ class PerturbationEngine:
             raise ParameterError(f"max_batch_windows={self.max_batch_windows} must hold at least one window")
         if not np.all(np.isfinite(self.segmentation.S)) or not np.all(np.isfinite(self.segmentation.baseline)):
             raise ParameterError("the log-mel spectrogram or its baseline contains NaN or infinite values")
+        self._device_clip = None
+        self._audio: AudioParts | None = None
+        if self.classifier.takes_audio:
+            self._set_up_audio()
+            return
         features = self.classifier.features
         n_frames = self.segmentation.n_frames
         self._width = features.frames_per_window
@@ -99,7 +113,6 @@ class PerturbationEngine:
         self._spans = [(int(s), min(int(s) + self._width, n_frames)) for s in window_starts(n_frames, features)]
         self._local = [self.segmentation.components_in(a, b) for a, b in self._spans]
         self._memory: list[dict[int | bytes, np.ndarray]] = [{} for _ in self._spans]
-        self._device_clip = None
         composer = self.classifier.runner.composer
         if composer is not None and isinstance(self.segmentation, LabelSegmentation):
             t0 = time.perf_counter()
@@ -111,6 +124,19 @@ class PerturbationEngine:
                 floor,
             )
             self.stats.seconds_perturb += time.perf_counter() - t0
+
+    def _set_up_audio(self) -> None:
+        """Pieces of the clip as the model is fed them, and each segment's part of the waveform."""
+        if self.samples is None:
+            raise ParameterError(f"model {self.classifier.name!r} takes audio: the engine needs the clip's samples")
+        t0 = time.perf_counter()
+        self._audio = AudioParts.of(self.samples, self.segmentation, self.classifier.features)
+        self._spans = self.classifier.pieces(len(self.samples))
+        self._local = [self._audio.touching(a, b) for a, b in self._spans]
+        self._memory = [{} for _ in self._spans]
+        longest = max(b - a for a, b in self._spans)
+        self.max_batch_windows = max(1, min(self.max_batch_windows, ENGINE_MAX_AUDIO_SAMPLES // longest))
+        self.stats.seconds_perturb += time.perf_counter() - t0
 
     @property
     def composes_on_device(self) -> bool:
@@ -126,8 +152,11 @@ class PerturbationEngine:
 
     def window_inputs(self, w: int, local: np.ndarray) -> np.ndarray:
         """Log-mel dB of window ``w`` under masks over its players [shape=(n, n_mels, frames)], padded
-        with silence past the clip's end, exactly as the model is given them."""
+        with silence past the clip's end, exactly as the model is given them; for a model that takes
+        audio, the piece's samples [shape=(n, samples)]."""
         a, b = self._spans[w]
+        if self._audio is not None:
+            return self._audio.compose(np.asarray(local, dtype=bool), self._local[w], a, b)
         Z_full = np.zeros((len(local), self.segmentation.k), dtype=bool)
         Z_full[:, self._local[w]] = local
         windows = self.segmentation.compose(Z_full, a, b)
@@ -185,12 +214,18 @@ class PerturbationEngine:
                 batch.append(windows)
                 owners.extend((w, keys[i]) for i in chunk)
                 if len(owners) >= self.max_batch_windows:
-                    done += self._remember(owners, partial(self.classifier.window_probabilities, np.concatenate(batch)))
+                    done += self._remember(owners, partial(self._probabilities, batch))
                     batch, owners = [], []
                     report(done)
         if owners:
-            done += self._remember(owners, partial(self.classifier.window_probabilities, np.concatenate(batch)))
+            done += self._remember(owners, partial(self._probabilities, batch))
             report(done)
+
+    def _probabilities(self, batch: list[np.ndarray], *, tally: CallTally) -> np.ndarray:
+        """The model's answers for stacks of windows (or audio pieces, whose lengths may differ)."""
+        if self._audio is not None:
+            return self.classifier.piece_probabilities([row for stack in batch for row in stack], tally=tally)
+        return self.classifier.window_probabilities(np.concatenate(batch), tally=tally)
 
     def _evaluate_on_device(self, plans, todo: int, report: Callable[[int], None]) -> None:
         """Send only the new windows' mask rows and start frames; the runner composes them on the device."""

@@ -55,7 +55,8 @@ def build_engine(
     S = clip_log_mel(audio.samples, classifier.features)
     baseline = baseline_fill(S, spec.baseline, rng=np.random.default_rng(spec.noise_seed or 0))
     segmentation = segment_clip(audio.samples, S, baseline, classifier.features, spec.segmentation)
-    return PerturbationEngine(classifier, segmentation, max_batch_windows=max_batch_windows)
+    samples = audio.samples if classifier.takes_audio else None  # perturbed as audio, not as log-mel
+    return PerturbationEngine(classifier, segmentation, max_batch_windows=max_batch_windows, samples=samples)
 
 
 def default_segment_count(classifier: GenreClassifier, seconds: float) -> int:

@@ -15,6 +15,8 @@ from scipy.ndimage import gaussian_filter
 from musicxai.model.features import FeatureSettings
 
 PEAK = 0.99
+SMOOTH_BINS = 1.5  # the gain's Gaussian smoothing over STFT bins and frames, so segment edges do not click
+SMOOTH_FRAMES = 2.0
 
 
 def evidence_segments(weights: np.ndarray, *, top_k: int | None = None, threshold: float = 0.0) -> np.ndarray:
@@ -28,7 +30,13 @@ def evidence_segments(weights: np.ndarray, *, top_k: int | None = None, threshol
     return on
 
 
-def stft_gain(mel_mask: np.ndarray, settings: FeatureSettings, *, smooth_bins: float = 1.5, smooth_frames: float = 2.0):
+def stft_gain(
+    mel_mask: np.ndarray,
+    settings: FeatureSettings,
+    *,
+    smooth_bins: float = SMOOTH_BINS,
+    smooth_frames: float = SMOOTH_FRAMES,
+):
     """[shape=(n_mels, t)] mask in [0, 1] -> [shape=(1 + n_fft // 2, t)] gain in [0, 1]."""
     fb = settings.mel_filterbank()  # (n_mels, F)
     totals = fb.sum(axis=0)
