@@ -24,9 +24,12 @@ from musicxai.errors import (
     RateLimitedError,
     ServiceUnavailableError,
 )
+from musicxai.explain.attribution import Method
+from musicxai.explain.baseline import Baseline
 from musicxai.explain.compare import Comparison, compare
 from musicxai.explain.params import ExplanationParams, job_key
 from musicxai.explain.result import ARTIFACT_FILES, PREVIEW_FILE
+from musicxai.model.classifier import no_gradients
 from musicxai.model.registry import ModelRegistry
 from musicxai.service.celery_app import enqueue_explanation
 from musicxai.service.clips import StoredClip
@@ -63,9 +66,17 @@ class Jobs:
             raise ParameterError(
                 f"num_samples={params.samples} exceeds this service's limit of {settings.max_num_samples}"
             )
-        unknown = [g for g in params.genres or [] if g not in self.registry.meta(name).genres]
+        meta = self.registry.meta(name)
+        unknown = [g for g in params.genres or [] if g not in meta.genres]
         if unknown:
             raise ParameterError(f"genres {unknown} are not among the model's genres")
+        if params.method is Method.gradient and not meta.has_gradients:
+            raise ParameterError(no_gradients(meta))
+        if meta.takes_audio and params.baseline is not Baseline.min:
+            raise ParameterError(
+                f"model {name!r} takes audio and is explained on audio: a switched-off segment is silent "
+                f"(baseline 'min'); baseline {params.baseline.value!r} exists only for log-mel models"
+            )
         job_id = job_key(clip.sha256, self.registry.bundle_id(name), params, owner=owner)
         record = JobRecord(id=job_id, clip=clip.sha256, model=name, owner=owner, method=params.method, params=params)
         with reaching("job store", meanwhile=NOT_QUEUED):

@@ -63,7 +63,7 @@ class Predictions:
         audio = decode_isolated(clip.data, sr=classifier.features.sample_rate, **self.settings.decode_limits())
         S = clip_log_mel(audio.samples, classifier.features)
         warnings = assess(audio, S, classifier.features, self.settings.quality_limits(), self.registry.detector())
-        prediction = classifier.classify_log_mel(S)
+        prediction = classifier.classify(audio.samples) if classifier.takes_audio else classifier.classify_log_mel(S)
         jobs = [self.jobs.create(clip, params, model=name, owner=owner) for params in job_params]
         return Prediction(
             id=clip.sha256,
@@ -73,6 +73,7 @@ class Predictions:
             truncated=audio.truncated,
             max_duration_s=self.settings.max_duration_s,
             windows=int(prediction.window_probabilities.shape[0]),
+            kind=classifier.meta.output.kind,
             probabilities=prediction.as_dict(),
             top=prediction.top(TOP_GENRES),
             warnings=warnings,

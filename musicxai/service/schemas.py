@@ -17,7 +17,10 @@ class Prediction(BaseModel):
     source_duration_s: float = Field(description="length of the upload")
     truncated: bool = Field(description="true when the upload was longer than max_duration_s and was cut")
     max_duration_s: float
-    windows: int
+    windows: int = Field(description="pieces the model was fed: log-mel windows, or audio chunks (1: the whole clip)")
+    kind: str = Field(
+        "exclusive", description="exclusive: probabilities sum to one; tags: each label holds or not on its own"
+    )
     probabilities: dict[str, float]
     top: list[str]
     warnings: list[QualityWarning] = Field(
@@ -30,12 +33,19 @@ class Prediction(BaseModel):
 class ModelInfo(BaseModel):
     name: str
     default: bool
-    id: str = Field(description="name@<sha256 of model.keras, 12 hex>: changes with the weights")
+    id: str = Field(description="name@<sha256 of the model file, 12 hex>: changes with the weights")
     architecture: str
-    genres: list[str]
-    features: dict[str, Any]
-    training_data: dict[str, Any]
-    split: dict[str, Any]
+    genres: list[str] = Field(description="the model's labels: genres, or tags for a tag model")
+    input: dict[str, Any] = Field(
+        description="what the model takes: logmel_windows, waveform or filterbank, with its settings"
+    )
+    output: dict[str, Any] = Field(description="exclusive labels or independent tags, and the activation applied")
+    model_format: str = Field(description="keras, onnx or callable")
+    gradients: bool = Field(description="whether the gradient method can explain it")
+    provenance: dict[str, Any] = Field(description="where the model comes from")
+    features: dict[str, Any] = Field(description="log-mel window settings, or the grid explanations draw on")
+    training_data: dict[str, Any] | None
+    split: dict[str, Any] | None
     metrics: dict[str, Any] | None = Field(description="held-out test metrics")
     backend: str | None = Field(description="Keras backend, once this process has loaded the model")
     runtime: str | None = Field(description="what runs the model: onnxruntime, or the Keras backend itself")
