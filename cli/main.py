@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cli.bundles import add_bundle_commands
 from cli.offline import add_offline_commands
 from musicxai.errors import MusicXAIError
 
@@ -151,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     add_offline_commands(sub)
+    add_bundle_commands(sub)
 
     p = sub.add_parser("serve", help="start the API (and, without REDIS_URL, an embedded worker)")
     p.add_argument("--host", default="127.0.0.1")

@@ -1,5 +1,5 @@
-"""The offline commands: corpus, train, evaluate, ale, genre-maps, realset, detector, import-pretrained,
-bundle create.
+"""The offline commands: corpus, train, evaluate, ale, genre-maps, realset, detector, import-pretrained
+(``bundle create`` is in :mod:`cli.bundles`).
 
 Each handler imports the training package lazily, so ``musicxai --help`` starts instantly.
 """
@@ -105,31 +105,6 @@ def _import_pretrained(args: argparse.Namespace) -> None:
     print(f"wrote the converted {args.checkpoint} backbone to {out}")
 
 
-FEATURE_FLAGS = ("extractor", "sample_rate", "n_mels", "n_fft", "hop_length", "window_seconds", "hop_seconds",
-                 "window_frames", "fmin", "fmax")  # fmt: skip
-
-
-def _bundle_create(args: argparse.Namespace) -> None:
-    from pydantic import ValidationError
-
-    from musicxai.errors import ParameterError, describe_validation_error
-    from musicxai.model.features import FeatureSettings, Normalisation
-    from training.own_bundle import NOT_RECORDED, create_bundle
-
-    genres = [g.strip() for g in args.genres.split(",") if g.strip()]
-    try:
-        features = FeatureSettings(**{k: v for k in FEATURE_FLAGS if (v := getattr(args, k)) is not None})
-        norm = Normalisation.model_validate_json(args.normalisation.read_text()) if args.normalisation else None
-    except ValidationError as exc:
-        raise ParameterError(describe_validation_error(exc.errors(), whole="settings")) from exc
-    meta = create_bundle(
-        args.model, args.out, genres=genres, features=features, normalisation=norm, eval_data=args.eval_data,
-        description=args.description or NOT_RECORDED,
-    )  # fmt: skip
-    metrics = meta.metrics.test.model_dump(exclude={"per_genre"}) if meta.metrics else "not evaluated (no --eval-data)"
-    print(f"wrote {args.out}: {len(genres)} genres, input {features.input_shape}; held-out metrics: {metrics}")
-
-
 def add_offline_commands(sub) -> None:
     """Register the offline commands on the ``musicxai`` sub-parser."""
     p = sub.add_parser("corpus", help="generate the labelled demo corpus in GTZAN layout")
@@ -223,20 +198,3 @@ def add_offline_commands(sub) -> None:
     p.add_argument("--checkpoint", choices=("MSD_vgg", "MTT_vgg"), required=True)
     p.add_argument("--out", type=Path, required=True, help="e.g. models/pretrained/MSD_vgg")
     p.set_defaults(func=_import_pretrained)
-
-    bundle = sub.add_parser("bundle", help="bundles: create one around your own Keras model").add_subparsers(
-        dest="bundle_command", required=True
-    )
-    p = bundle.add_parser("create", help="wrap a Keras model that takes one log-mel window into a bundle")
-    p.add_argument("--model", type=Path, required=True, help="the .keras file")
-    p.add_argument("--genres", required=True, help="comma-separated, in the order of the model's outputs")
-    p.add_argument("--out", type=Path, required=True, help="a new bundle folder, e.g. models/my-model")
-    p.add_argument("--eval-data", type=Path, default=None, help="held-out clips as DIR/<genre>/<clip>")
-    p.add_argument("--normalisation", type=Path, default=None, help='JSON {"mean": [...], "std": [...]} per mel band')
-    p.add_argument("--description", default=None, help="what the model was trained on (shown on the page)")
-    p.add_argument("--extractor", choices=("logmel-db", "logmel-log10"), default=None)
-    for flag, kind in (("sample-rate", int), ("n-mels", int), ("n-fft", int), ("hop-length", int),
-                       ("window-seconds", float), ("hop-seconds", float), ("window-frames", int),
-                       ("fmin", float), ("fmax", float)):  # fmt: skip
-        p.add_argument(f"--{flag}", type=kind, default=None, help="default: the demo models' setting")
-    p.set_defaults(func=_bundle_create)

@@ -74,7 +74,7 @@ def test_a_fitting_model_becomes_a_bundle_that_is_served_and_explained(tmp_path,
         ({"frames": 130}, 3, "softmax", "try --window-frames 130"),
         ({"n_mels": 94, "frames": 32}, 3, "softmax", "time and mel axes are swapped"),
         ({}, 4, "softmax", "4 outputs but 3 genres"),
-        ({}, 3, "linear", "not probabilities"),
+        ({}, 3, "linear", "not exclusive probabilities"),
     ],
 )
 def test_a_model_that_does_not_fit_is_refused_with_what_to_change(tmp_path, shape, outputs, activation, message):
@@ -83,7 +83,7 @@ def test_a_model_that_does_not_fit_is_refused_with_what_to_change(tmp_path, shap
     model = small_model(tmp_path / "bad.keras", outputs=outputs, activation=activation, **shape)
     with pytest.raises(BundleError, match=message):
         create_bundle(model, tmp_path / "out", genres=GENRES, features=FEATURES)
-    assert not (tmp_path / "out").exists()  # nothing half-made is left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.keras"]  # nothing half-made is left, no draft
 
 
 def test_eval_data_must_be_folders_named_after_the_genres(tmp_path, eval_dir):

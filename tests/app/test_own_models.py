@@ -1,0 +1,113 @@
+"""Models made elsewhere, end to end over HTTP: a Hugging Face-layout waveform ONNX folder, an AST-style
+filterbank ONNX export, a multi-label ONNX model fed in chunks, and a scikit-learn pipeline named as
+a Python callable. Each is wrapped with ``bundle create``, served beside the others, predicted,
+explained (preview, LIME, SHAP, evidence audio, faithfulness, stability, compare) and batched."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from musicxai.model.inputs import Waveform
+from musicxai.model.outputs import Output
+from tests.support.app import app_settings, serving
+from tests.support.http import assert_problem
+from tests.support.models import LABELS, RATE, band_clip, optimum_folder, waveform_model
+from training.hf_export import read_export
+from training.own_bundle import create_bundle
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+KINDS = ("hf-wave", "hf-ast", "tags", "sklearn")
+HIGH_BAND_HZ = 3000.0  # the loud band is at 4 kHz: its segments start above this
+
+
+@pytest.fixture(scope="module")
+async def own_models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("own")
+    models = root / "models"
+    for name, kind in (("hf-wave", "waveform"), ("hf-ast", "fbank")):
+        export = read_export(optimum_folder(root / f"export-{name}", kind=kind))
+        create_bundle(export.model, models / name, genres=export.labels, model_input=export.model_input,
+                      output=export.output, provenance=export.provenance)  # fmt: skip
+    create_bundle(waveform_model(root / "tags.onnx", logits=False), models / "tags", genres=LABELS,
+                  model_input=Waveform(chunk_seconds=2.0), output=Output(kind="tags"))  # fmt: skip
+    create_bundle("tests.support.sklearn_bands:predict", models / "sklearn", genres=LABELS, model_input=Waveform())
+    async with serving(app_settings(models / "hf-wave", root / "data")) as api:
+        yield api
+
+
+def _upload(seconds: float = 6.0, loud: int = 2, seed: int = 0) -> dict:
+    buffer = io.BytesIO()
+    sf.write(buffer, band_clip(seconds, loud=loud, seed=seed), RATE, format="WAV", subtype="FLOAT")
+    return {"file": ("bands.wav", buffer.getvalue(), "audio/wav")}
+
+
+async def test_models_say_what_each_takes_answers_and_comes_from(own_models):
+    models = {m["name"]: m for m in (await own_models.client.get("/v1/models")).json()["models"]}
+    assert set(KINDS) <= set(models)
+    assert models["hf-wave"]["input"]["kind"] == "waveform" and models["hf-wave"]["input"]["normalize"] is True
+    assert models["hf-wave"]["provenance"]["architectures"] == ["HubertForSequenceClassification"]
+    assert models["hf-ast"]["input"]["extractor"] == "kaldi" and models["hf-ast"]["input"]["scale"] == 2.0
+    assert models["tags"]["output"] == {"kind": "tags", "activation": "none"}
+    assert models["sklearn"]["model_format"] == "callable" and not models["sklearn"]["gradients"]
+    assert models["hf-wave"]["output"] == {"kind": "exclusive", "activation": "softmax"}
+
+
+@pytest.mark.parametrize("model", KINDS)
+async def test_each_kind_is_predicted_and_explained_where_its_evidence_is(own_models, model):
+    client = own_models.client
+    prediction = (await client.post("/v1/predictions", params={"model": model}, files=_upload())).json()
+    probs = prediction["probabilities"]
+    assert max(probs, key=probs.get) == "high", probs
+    if model == "tags":
+        assert prediction["kind"] == "tags" and prediction["windows"] == 3 and sum(probs.values()) > 1.5
+    else:
+        assert prediction["kind"] == "exclusive" and sum(probs.values()) == pytest.approx(1, abs=1e-3)
+    ids = {}
+    for method in ("lime", "shap"):
+        asked = {"prediction_id": prediction["id"], "model": model, "method": method, "segmentation": "time_frequency"}
+        job = await own_models.finish((await client.post("/v1/explanations", json=asked)).json()["id"])
+        assert job["status"] == "succeeded", job["error"]
+        ids[method] = job["id"]
+        result = job["result"]
+        weights = np.asarray(result["weights"]["high"])
+        top = result["segments"][int(np.argmax(weights))]
+        assert top["low_hz"] >= HIGH_BAND_HZ and top["start_s"] >= 2.9, top  # the loud band, second half
+        assert job["preview"]["genre"] == "high" and result["faithfulness"]["high"]["deletion"]
+        assert result["stability"]["high"] is not None
+        evidence, rate = sf.read(io.BytesIO((await client.get(job["links"]["audio"])).content))
+        assert rate == RATE and len(evidence) == 6 * RATE
+    report = (await client.get(f"/v1/explanations/{ids['lime']}/compare/{ids['shap']}")).json()
+    assert report["genre"] == "high" and report["top_a"][0] in report["top_b"]  # both find the loud band first
+
+
+async def test_a_per_label_batch_of_own_clips_runs_on_an_onnx_model(own_models):
+    client = own_models.client
+    ids = []
+    for seed, loud in enumerate((0, 1, 2, 2)):
+        ids.append(
+            (await client.post("/v1/predictions", params={"model": "hf-wave"}, files=_upload(4.0, loud, seed))).json()[
+                "id"
+            ]
+        )
+    batch = (
+        await client.post("/v1/global/attributions/batches", json={"prediction_ids": ids, "model": "hf-wave"})
+    ).json()
+    for member in batch["members"]:
+        await own_models.finish(member["job_id"])
+    done = (await client.get(batch["links"]["self"])).json()
+    assert done["status"] == "succeeded", done
+    assert done["clips_explained"] == 4 and set(done["result"]["genres"]) <= set(LABELS)
+
+
+async def test_gradients_and_log_mel_baselines_are_refused_for_audio_models(own_models):
+    client = own_models.client
+    prediction = (await client.post("/v1/predictions", params={"model": "hf-ast"}, files=_upload(4.0))).json()
+    asked = {"prediction_id": prediction["id"], "model": "hf-ast"}
+    gradient = assert_problem(await client.post("/v1/explanations", json={**asked, "method": "gradient"}), 422)
+    assert "no input gradients" in gradient["detail"] and "lime or shap" in gradient["detail"]
+    baseline = assert_problem(await client.post("/v1/explanations", json={**asked, "baseline": "mean"}), 422)
+    assert "silent" in baseline["detail"]
