@@ -1,5 +1,5 @@
 # The two commands of the README, plus the ones that rebuild the demo models (ALE plots and per-genre maps included).
-.PHONY: setup serve test test-fast lint docs demo-corpus realset demo-model demo-transfer-model demo-tags-model demo-student-model detector
+.PHONY: setup serve test test-fast lint docs demo-corpus realset demo-model demo-transfer-model demo-tags-model demo-student-model detector tagger-bundles
 
 setup:
 	./scripts/setup.sh
@@ -51,3 +51,19 @@ demo-student-model: demo-tags-model
 
 detector: demo-corpus realset
 	.venv/bin/musicxai detector --realset data/realset --corpus data/demo-corpus --out models/detector
+
+# The two musicnn taggers as bundles of their own: 16 kHz audio in 2.992 s chunks (187 frames of their log-mel),
+# 50 independent tags, explained on the audio; a VGG window costs ~100x our student's, so their default
+# explanation plays smaller games (4 bands, 32 samples a window) and draws shorter faithfulness curves
+TAGGER_FLAGS = --input filterbank --sample-rate 16000 --chunk-seconds 2.992 --fbank-extractor logmel-log10 \
+	--fbank-mels 96 --fbank-n-fft 512 --fbank-hop 256 --fbank-frames 187 --fbank-channel --output tags \
+	--explanation-defaults '{"n_bands": 4, "num_samples": 32, "faithfulness_points": 16, "random_orders": 2}'
+tagger-bundles: setup
+	for t in MSD MTT; do \
+	  name=musicnn-$$(echo $$t | tr A-Z a-z); rm -rf models/$$name; \
+	  .venv/bin/musicxai bundle create --model models/pretrained/$${t}_vgg/backbone.keras $(TAGGER_FLAGS) \
+	    --labels-file models/pretrained/$${t}_vgg/tags.json --provenance models/pretrained/$${t}_vgg/source.json \
+	    --description "$$(.venv/bin/python -c "import json; print(json.load(open('models/pretrained/$${t}_vgg/source.json'))['trained_on'])")" \
+	    --out models/$$name || exit 1; \
+	  cp models/pretrained/$${t}_vgg/LICENSE models/$$name/; \
+	done
