@@ -42,14 +42,16 @@ def _bundle_create(args: argparse.Namespace) -> None:
     if len(ways) != 1:
         raise ParameterError("give exactly one of --model FILE.keras, --onnx FILE, --hf-dir DIR, --callable mod:fn")
     labels = [g.strip() for g in (args.labels or "").split(",") if g.strip()]
-    provenance = {}
+    if args.labels_file:
+        labels = json.loads(args.labels_file.read_text())
+    provenance = json.loads(args.provenance.read_text()) if args.provenance else {}
     try:
         if args.hf_dir:
             from training.hf_export import read_export
 
             export = read_export(args.hf_dir, chunk_seconds=args.chunk_seconds, max_seconds=args.max_seconds)
             model, model_input, output = export.model, export.model_input, export.output
-            labels, provenance = labels or export.labels, export.provenance
+            labels, provenance = labels or export.labels, {**export.provenance, **provenance}
         else:
             model = args.model or args.onnx or args.callable
             model_input = _declared_input(args)
@@ -66,7 +68,7 @@ def _bundle_create(args: argparse.Namespace) -> None:
     meta = create_bundle(
         model, args.out, genres=labels, model_input=model_input, output=output, features=features,
         normalisation=norm, eval_data=args.eval_data, description=args.description or NOT_RECORDED,
-        provenance=provenance,
+        provenance=provenance, explanation_defaults=json.loads(args.explanation_defaults or "{}"),
     )  # fmt: skip
     metrics = meta.metrics.test.model_dump(exclude={"per_genre"}) if meta.metrics else "not evaluated (no --eval-data)"
     declared = {"input": meta.input.model_dump(), "output": meta.output.model_dump(), "runtime": meta.runtime.kind}
@@ -85,9 +87,13 @@ def add_bundle_commands(sub) -> None:
     way.add_argument("--hf-dir", type=Path, help="an optimum-cli export folder: model.onnx + its two JSON files")
     way.add_argument("--callable", help="package.module:function(waveform, sample_rate) -> probabilities (trusted)")
     p.add_argument("--labels", "--genres", dest="labels", help="comma-separated, in the order of the outputs")
+    p.add_argument("--labels-file", type=Path, default=None, help="the labels as a JSON list, for names with commas")
     p.add_argument("--out", type=Path, required=True, help="a new bundle folder, e.g. models/my-model")
     p.add_argument("--eval-data", type=Path, default=None, help="held-out clips as DIR/<label>/<clip>")
     p.add_argument("--description", default=None, help="what the model was trained on (shown on the page)")
+    p.add_argument("--provenance", type=Path, default=None, help="a JSON object: source, licence, citation")
+    p.add_argument("--explanation-defaults", default=None,
+                   help='JSON: cheaper defaults for a costly model, e.g. {"n_bands": 4, "faithfulness_points": 16}')  # fmt: skip
     p.add_argument("--output", choices=("exclusive", "tags"), default="exclusive",
                    help="exclusive labels (one is right) or independent tags (multi-label)")  # fmt: skip
     p.add_argument("--activation", choices=("none", "softmax", "sigmoid"), default="none",

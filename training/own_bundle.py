@@ -21,6 +21,7 @@ import numpy as np
 from musicxai.audio.decode import load_audio
 from musicxai.audio.sniff import sniff_audio
 from musicxai.errors import BundleError, ParameterError, UnsupportedMediaError
+from musicxai.explain.params import ExplanationParams
 from musicxai.model.bundle import (
     FORMAT_VERSION,
     MODEL_FILE,
@@ -123,6 +124,7 @@ def create_bundle(
     eval_data: Path | None = None,
     description: str = NOT_RECORDED,
     provenance: dict | None = None,
+    explanation_defaults: dict | None = None,
 ) -> BundleMeta:
     """Check ``model`` against what it is declared to take and answer, then write the bundle ``out``.
 
@@ -165,6 +167,9 @@ def create_bundle(
         output=output,
         runtime=runtime,
         provenance={"description": description, **(provenance or {})},
+        explanation_defaults=ExplanationParams(**(explanation_defaults or {})).model_dump(
+            mode="json", include=set(explanation_defaults or {})
+        ),
         split=SplitInfo(
             source=f"eval-data: {eval_data}", tracks={"test": len(tracks)}, test_tracks=[t.relpath for t in tracks]
         )

@@ -19,7 +19,7 @@ class ExplanationRequest(ExplanationParams):
     model: str | None = Field(None, description="bundle name; default: the service's default")
 
     def params(self) -> ExplanationParams:
-        return ExplanationParams(**self.model_dump(exclude={"prediction_id", "model"}))
+        return ExplanationParams(**self.model_dump(exclude={"prediction_id", "model"}, exclude_unset=True))  # unset: the bundle's
 
 
 class ExplanationUpload(ExplanationParams):
@@ -36,7 +36,7 @@ class ExplanationUpload(ExplanationParams):
         return [g.strip() for g in value.split(",") if g.strip()] if isinstance(value, str) else value
 
     def params(self) -> ExplanationParams:
-        return ExplanationParams(**self.model_dump(exclude={"file", "model"}))
+        return ExplanationParams(**self.model_dump(exclude={"file", "model"}, exclude_unset=True))
 
 
 class BatchRequest(BaseModel):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from musicxai.explain.attribution import NUM_SAMPLES, WINDOW_SAMPLES, Games, Method
 from musicxai.explain.baseline import Baseline
+from musicxai.explain.faithfulness import MAX_POINTS, N_RANDOM_ORDERS
 from musicxai.explain.segmentation import SegmentationKind
 from musicxai.explain.segmenters import N_BANDS, SEGMENT_SECONDS, SegmentationParams
 
@@ -50,6 +51,14 @@ class ExplanationParams(BaseModel):
     segment_seconds: float = Field(SEGMENT_SECONDS, gt=0.1, le=30.0, description="time-segment length")
     n_bands: int = Field(N_BANDS, ge=1, le=64, description="mel bands for spectral / time_frequency")
     top_k: int | None = Field(None, ge=1, description="sonify at most this many positive segments")
+    faithfulness_points: int = Field(MAX_POINTS, ge=4, le=200, description="steps of each faithfulness curve")
+    random_orders: int = Field(
+        N_RANDOM_ORDERS, ge=2, le=16, multiple_of=2, description="random orders (in pairs) the curves are set against"
+    )
+
+    def with_defaults(self, defaults: dict) -> ExplanationParams:
+        """These parameters with ``defaults`` (a bundle's) for the fields the caller did not set."""
+        return ExplanationParams(**{**defaults, **self.model_dump(include=self.model_fields_set)})
 
     @property
     def samples(self) -> int:

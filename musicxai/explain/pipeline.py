@@ -105,6 +105,8 @@ def explain_clip(
             attribution.weights[t],
             t,
             seed=params.seed,
+            n_random=params.random_orders,
+            max_points=params.faithfulness_points,
             progress=lambda f: progress(0.75 + 0.15 * f, "faithfulness"),
         )
         for t in targets

@@ -100,6 +100,9 @@ class BundleMeta(BaseModel):
     output: Output = Field(default_factory=Output)
     runtime: RuntimeSpec = Field(default_factory=RuntimeSpec)
     provenance: dict[str, Any] = Field(default_factory=dict, description="where the model comes from: source, licence")
+    explanation_defaults: dict[str, Any] = Field(
+        default_factory=dict, description="explanation parameters this model takes unless a request sets them"
+    )
     split: SplitInfo | None = None
     training_data: TrainingData | None = None
     training: dict[str, Any] = Field(default_factory=dict)

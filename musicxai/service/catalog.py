@@ -37,6 +37,7 @@ class Catalog:
                     model_format=meta.runtime.kind,
                     gradients=meta.has_gradients,
                     provenance=meta.provenance,
+                    explanation_defaults=meta.explanation_defaults,
                     features=meta.features.model_dump(),
                     training_data=meta.training_data.model_dump() if meta.training_data else None,
                     split=meta.split.model_dump(exclude={"test_tracks"}) if meta.split else None,

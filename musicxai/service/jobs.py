@@ -67,6 +67,7 @@ class Jobs:
                 f"num_samples={params.samples} exceeds this service's limit of {settings.max_num_samples}"
             )
         meta = self.registry.meta(name)
+        params = params.with_defaults(meta.explanation_defaults)  # a costly model's own cheaper defaults
         unknown = [g for g in params.genres or [] if g not in meta.genres]
         if unknown:
             raise ParameterError(f"genres {unknown} are not among the model's genres")

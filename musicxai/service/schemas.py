@@ -43,6 +43,7 @@ class ModelInfo(BaseModel):
     model_format: str = Field(description="keras, onnx or callable")
     gradients: bool = Field(description="whether the gradient method can explain it")
     provenance: dict[str, Any] = Field(description="where the model comes from")
+    explanation_defaults: dict[str, Any] = Field(description="explanation parameters this model takes unless asked")
     features: dict[str, Any] = Field(description="log-mel window settings, or the grid explanations draw on")
     training_data: dict[str, Any] | None
     split: dict[str, Any] | None

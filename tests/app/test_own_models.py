@@ -1,11 +1,13 @@
 """Models made elsewhere, end to end over HTTP: a Hugging Face-layout waveform ONNX folder, an AST-style
 filterbank ONNX export, a multi-label ONNX model fed in chunks, and a scikit-learn pipeline named as
 a Python callable. Each is wrapped with ``bundle create``, served beside the others, predicted,
-explained (preview, LIME, SHAP, evidence audio, faithfulness, stability, compare) and batched."""
+explained (preview, LIME, SHAP, evidence audio, faithfulness, stability, compare) and batched. The
+two musicnn taggers shipped in ``models/`` tag a real recording and explain a tag one asks about."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +24,8 @@ from training.own_bundle import create_bundle
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 KINDS = ("hf-wave", "hf-ast", "tags", "sklearn")
 HIGH_BAND_HZ = 3000.0  # the loud band is at 4 kHz: its segments start above this
+REPO_MODELS = Path(__file__).parents[2] / "models"
+MUSIC = Path(__file__).parents[1] / "fixtures" / "music-tuxi.flac"  # a real recording (its README says whence)
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +115,39 @@ async def test_gradients_and_log_mel_baselines_are_refused_for_audio_models(own_
     assert "no input gradients" in gradient["detail"] and "lime or shap" in gradient["detail"]
     baseline = assert_problem(await client.post("/v1/explanations", json={**asked, "baseline": "mean"}), 422)
     assert "silent" in baseline["detail"]
+
+
+@pytest.fixture(scope="module")
+async def taggers(tmp_path_factory):
+    root = tmp_path_factory.mktemp("taggers")
+    (root / "models").mkdir()
+    for name in ("musicnn-msd", "musicnn-mtt"):
+        (root / "models" / name).symlink_to(REPO_MODELS / name)
+    async with serving(app_settings(root / "models" / "musicnn-mtt", root / "data")) as api:
+        yield api
+
+
+@pytest.mark.parametrize("model", ["musicnn-msd", "musicnn-mtt"])
+async def test_the_taggers_tag_real_music_and_explain_a_chosen_tag_with_their_own_defaults(taggers, model):
+    client = taggers.client
+    samples, rate = sf.read(MUSIC)
+    buffer = io.BytesIO()
+    sf.write(buffer, samples[: 6 * rate], rate, format="FLAC")
+    files = {"file": ("music.flac", buffer.getvalue(), "audio/flac")}
+    prediction = (await client.post("/v1/predictions", params={"model": model}, files=files)).json()
+    assert prediction["kind"] == "tags" and len(prediction["probabilities"]) == 50 and prediction["windows"] == 2
+    tag = prediction["top"][1]  # the second strongest: any tag can be asked about
+    ids = []
+    for method in ("lime", "shap"):
+        asked = {"prediction_id": prediction["id"], "model": model, "method": method, "genres": [tag], "n_bands": 2}
+        job = await taggers.finish((await client.post("/v1/explanations", json=asked)).json()["id"])
+        assert job["status"] == "succeeded", job["error"]
+        result = job["result"]
+        assert result["explained_genres"] == [tag] and result["params"]["n_bands"] == 2  # asked beats the bundle's
+        assert result["params"]["faithfulness_points"] == 16  # not asked: the bundle's cheaper default
+        assert len(result["faithfulness"][tag]["deletion"]) <= 17 and result["faithfulness"][tag]["n_random"] == 2
+        evidence, evidence_rate = sf.read(io.BytesIO((await client.get(job["links"]["audio"])).content))
+        assert evidence_rate == 16000 and len(evidence) == 6 * 16000
+        ids.append(job["id"])
+    report = (await client.get(f"/v1/explanations/{ids[0]}/compare/{ids[1]}")).json()
+    assert report["genre"] == tag and report["segments"] == len(result["segments"])
