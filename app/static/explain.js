@@ -48,10 +48,21 @@ export function useClip(url) {
   clipUrl = url;
 }
 
-// A new prediction on show: it is the one to explain.
+// A model was chosen: its own explanation defaults (a costly model's cheaper ones) fill the form.
+export function useModelDefaults(model) {
+  const form = $("explain-form");
+  const own = model.explanation_defaults;
+  if (own.n_bands !== undefined) form.querySelector("[name=n_bands]").value = own.n_bands;
+  if (own.num_samples !== undefined) form.querySelector("[name=num_samples]").value = own.num_samples;
+  if (own.segmentation !== undefined) form.querySelector("[name=segmentation]").value = own.segmentation;
+}
+
+// A new prediction on show: it is the one to explain, for any of its labels (the strongest first).
 export function usePrediction(shown) {
   stop();
   prediction = shown;
+  const labels = Object.entries(shown.probabilities).sort((a, b) => b[1] - a[1]).map(([label]) => label);
+  fillSelect($("explain-form").querySelector("[name=genres]"), labels.map((l) => [l, l]), labels[0]);
   $("explain").hidden = false;
   $("result").hidden = true;
 }
@@ -69,6 +80,7 @@ async function explain(event) {
   if (data.num_samples === "") delete data.num_samples;  // each kind of game has its own default
   else data.num_samples = Number(data.num_samples);
   data.n_bands = Number(data.n_bands);
+  data.genres = [data.genres];
   data.prediction_id = prediction.id;
   data.model = prediction.model;
   $("explain-button").disabled = true;

@@ -1,7 +1,9 @@
 // The page's entry: sets up each section and wires them; all talk to this server's /v1 API, nothing else.
 import { showAle, setUpAle } from "./ale.js";
 import { setUpCompare } from "./compare.js";
-import { forgetExplanations, loadOptions, setUpExplain, useClip, useModels, usePrediction } from "./explain.js";
+import {
+  forgetExplanations, loadOptions, setUpExplain, useClip, useModelDefaults, useModels, usePrediction,
+} from "./explain.js";
 import { setUpMaps, showMaps } from "./maps.js";
 import { loadModels } from "./models.js";
 import { forgetPrediction, setUpPredict, useModel } from "./predict.js";
@@ -16,6 +18,7 @@ loadModels({
   models: (all) => useModels(all.map((m) => m.name)),
   choice(model, changed) {
     useModel(model.name);
+    useModelDefaults(model);
     showAle(model);
     showMaps(model.name);
     if (changed) {

@@ -7,6 +7,7 @@ let clipUrl = null;  // the same clip, playable in this tab
 let model = null;    // the chosen model; before the model list has arrived the service's default answers
 const request = new Latest();  // the prediction under way and its preview: a new clip, upload or model supersedes them
 let hooks = { clip() {}, prediction() {} };
+const MAX_BARS = 12;  // a tagger answers 50 tags: the strongest dozen are shown
 
 // `on.clip(url)`: a clip was chosen; `on.prediction(prediction)`: its probabilities are on show.
 export function setUpPredict(on) {
@@ -63,7 +64,7 @@ function renderWarnings(warnings) {
 }
 
 function renderBars(prediction) {
-  const entries = Object.entries(prediction.probabilities).sort((a, b) => b[1] - a[1]);
+  const entries = Object.entries(prediction.probabilities).sort((a, b) => b[1] - a[1]).slice(0, MAX_BARS);
   const list = $("bars");
   list.replaceChildren();
   entries.forEach(([genre, p], i) => {
@@ -77,8 +78,13 @@ function renderBars(prediction) {
     item.setAttribute("aria-label", `${genre}: ${(100 * p).toFixed(1)} percent`);
     list.append(item);
   });
-  let summary = `Most likely ${entries[0][0]} (${(100 * entries[0][1]).toFixed(1)} %), from ` +
-    `${prediction.windows} windows over ${prediction.duration_s.toFixed(1)} s.`;
+  const tags = prediction.kind === "tags";
+  list.setAttribute("aria-label", tags ? "Tag probabilities, each on its own, highest first" : "Genre probabilities, highest first");
+  let summary = tags
+    ? `Strongest tag ${entries[0][0]} (${(100 * entries[0][1]).toFixed(1)} %); tags are independent, so the bars need ` +
+      `not sum to 100 %. From ${prediction.windows} piece(s) over ${prediction.duration_s.toFixed(1)} s.`
+    : `Most likely ${entries[0][0]} (${(100 * entries[0][1]).toFixed(1)} %), from ` +
+      `${prediction.windows} windows over ${prediction.duration_s.toFixed(1)} s.`;
   if (prediction.truncated) {
     summary += ` The upload is ${prediction.source_duration_s.toFixed(1)} s long; only the first ` +
       `${prediction.max_duration_s} s were analysed.`;

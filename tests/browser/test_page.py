@@ -316,3 +316,24 @@ def test_the_global_views_of_a_model_no_longer_chosen_never_replace_the_chosen_o
     assert "stale" not in " ".join(shown).lower()
     assert page.input_value("#model-select") == "demo-student"
     context.close()
+
+
+def test_a_tagger_shows_independent_tags_says_what_it_is_and_explains_the_tag_asked_about(page):
+    page.wait_for_selector("#limits:not(:empty)")
+    page.select_option("#model-select", "musicnn-mtt")
+    info = page.inner_text("#model-info")
+    assert "50 independent tags" in info and "filterbank" in info and "musicnn" in info
+    page.set_input_files("#file-input", str(ROOT / "tests" / "fixtures" / "music-tuxi.flac"))
+    page.click("#predict-button")
+    page.wait_for_selector("#bars li:nth-child(12)")
+    assert page.locator("#bars li").count() == 12  # the strongest dozen of 50
+    assert "need not sum to 100 %" in page.inner_text("#prediction-summary")
+    assert page.input_value("#explain-form [name=n_bands]") == "4"  # the tagger's own default
+    tags = page.eval_on_selector_all("#explain-form [name=genres] option", "os => os.map(o => o.value)")
+    assert len(tags) == 50
+    page.select_option("#explain-form [name=genres]", tags[2])
+    page.fill("#explain-form [name=n_bands]", "2")
+    page.click("#explain-button")
+    page.wait_for_selector("#result:not([hidden])", timeout=240_000)
+    page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")
+    assert tags[2] in page.inner_text("#result")
