@@ -618,6 +618,45 @@ def render_chaos() -> str:
 
 
 @cache
+def render_own_models() -> str:
+    report = result("own_models")
+
+    def params(r: Row) -> str:
+        p = r["explanation_params"]
+        return f"{p['n_bands']} bands, {p['num_samples'] or 'auto'} samples, {p['faithfulness_points']} points"
+
+    return table(
+        report["bundles"],
+        [
+            ("bundle", lambda r: f"`{r['bundle']}`"),
+            ("input → output", lambda r: f"{r['input']} → {r['output']}"),
+            ("pieces of 30 s", lambda r: r["pieces"]),
+            ("prediction s", lambda r: fixed(r["predict_s_median"], 2)),
+            ("ms a piece", lambda r: fixed(r["ms_per_piece"], 1)),
+            ("preview s", lambda r: fixed(r["preview_s"], 1)),
+            ("default explanation s", lambda r: fixed(r["default_explanation_s"], 1)),
+            ("its defaults", params),
+            ("deletion AUC (random)",
+             lambda r: f"{fixed(r['deletion_auc'], 3)} ({fixed(r['random_deletion_auc'], 3)})"),
+            ("load average", lambda r: " → ".join(fixed(x, 1) for x in r["load_average_before_after"])),
+        ],
+    )  # fmt: skip
+
+
+def render_taggers() -> str:
+    bundles = [load(MODELS / name / "bundle.json") for name in ("musicnn-msd", "musicnn-mtt")]
+    return table(
+        bundles,
+        [
+            ("bundle", lambda b: f"`{b['name']}`"),
+            ("trained on", lambda b: b["provenance"]["trained_on"]),
+            ("tags", lambda b: f"{len(b['genres'])}: {', '.join(b['genres'][:8])} …"),
+            ("test ROC-AUC (musicnn's)", lambda b: fixed(b["provenance"]["test_roc_auc"], 3)),
+            ("licence", lambda b: b["provenance"]["licence"]),
+        ],
+    )
+
+
 def openapi() -> dict[str, Any]:
     for key in [k for k in os.environ if k.startswith("MUSICXAI_") or k == "REDIS_URL"]:
         del os.environ[key]  # the defaults' document, whatever this shell has set
@@ -758,6 +797,8 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "store_lifetimes": render_store_lifetimes,
     "soak": render_soak,
     "chaos": render_chaos,
+    "own_models": render_own_models,
+    "taggers": render_taggers,
     "api_routes": render_api_routes,
     "layout": render_layout,
     "tools": render_tools,
