@@ -93,7 +93,7 @@ def add_bundle_commands(sub) -> None:
     p.add_argument("--description", default=None, help="what the model was trained on (shown on the page)")
     p.add_argument("--provenance", type=Path, default=None, help="a JSON object: source, licence, citation")
     p.add_argument("--explanation-defaults", default=None,
-                   help='JSON: cheaper defaults for a costly model, e.g. {"n_bands": 4, "faithfulness_points": 16}')  # fmt: skip
+                   help='JSON: a costly model\'s cheaper defaults, e.g. {"n_bands": 4, "num_samples": 32}')  # fmt: skip
     p.add_argument("--output", choices=("exclusive", "tags"), default="exclusive",
                    help="exclusive labels (one is right) or independent tags (multi-label)")  # fmt: skip
     p.add_argument("--activation", choices=("none", "softmax", "sigmoid"), default="none",

@@ -19,7 +19,8 @@ class ExplanationRequest(ExplanationParams):
     model: str | None = Field(None, description="bundle name; default: the service's default")
 
     def params(self) -> ExplanationParams:
-        return ExplanationParams(**self.model_dump(exclude={"prediction_id", "model"}, exclude_unset=True))  # unset: the bundle's
+        # what the client left unset stays unset: the model's own defaults fill it (Jobs.create)
+        return ExplanationParams(**self.model_dump(exclude={"prediction_id", "model"}, exclude_unset=True))
 
 
 class ExplanationUpload(ExplanationParams):
