@@ -643,6 +643,24 @@ def render_own_models() -> str:
     )  # fmt: skip
 
 
+def render_hf_parity() -> str:
+    r = result("hf_parity")
+    e = r["explanation"]
+    return table(
+        [r],
+        [
+            ("model", lambda r: r["model"]),
+            ("parameters", lambda r: f"{r['parameters']:,}".replace(",", " ")),
+            ("exported by", lambda r: f"torch {r['torch']}, transformers {r['transformers']}"),
+            ("clip", lambda r: r["clip"]),
+            ("largest probability difference", lambda r: f"{r['max_abs_probability_difference']:.1e}"),
+            ("same top label", lambda r: "yes" if r["same_top"] else "no"),
+            ("prediction s", lambda r: fixed(r["predict_s"], 2)),
+            ("explanation s", lambda r: f"{fixed(e['seconds'], 0)} ({e['segments']} segments)"),
+        ],
+    )
+
+
 def render_taggers() -> str:
     bundles = [load(MODELS / name / "bundle.json") for name in ("musicnn-msd", "musicnn-mtt")]
     return table(
@@ -799,6 +817,7 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "chaos": render_chaos,
     "own_models": render_own_models,
     "taggers": render_taggers,
+    "hf_parity": render_hf_parity,
     "api_routes": render_api_routes,
     "layout": render_layout,
     "tools": render_tools,
