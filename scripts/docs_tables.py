@@ -613,11 +613,6 @@ def render_chaos() -> str:
     )
 
 
-# ------------------------------------------------------------------------------------------------
-# the API reference, from the app itself (no lifespan runs, so no model loads)
-
-
-@cache
 def render_own_models() -> str:
     report = result("own_models")
 
@@ -675,6 +670,11 @@ def render_taggers() -> str:
     )
 
 
+# ------------------------------------------------------------------------------------------------
+# the API reference, from the app itself (no lifespan runs, so no model loads)
+
+
+@cache
 def openapi() -> dict[str, Any]:
     for key in [k for k in os.environ if k.startswith("MUSICXAI_") or k == "REDIS_URL"]:
         del os.environ[key]  # the defaults' document, whatever this shell has set
