@@ -72,7 +72,8 @@ async def test_each_kind_is_predicted_and_explained_where_its_evidence_is(own_mo
         assert prediction["kind"] == "exclusive" and sum(probs.values()) == pytest.approx(1, abs=1e-3)
     ids = {}
     for method in ("lime", "shap"):
-        asked = {"prediction_id": prediction["id"], "model": model, "method": method, "segmentation": "time_frequency"}
+        asked = {"prediction_id": prediction["id"], "model": model, "method": method, "segmentation": "time_frequency",
+                 "faithfulness_points": 10, "random_orders": 2}  # fmt: skip
         job = await own_models.finish((await client.post("/v1/explanations", json=asked)).json()["id"])
         assert job["status"] == "succeeded", job["error"]
         ids[method] = job["id"]
@@ -91,7 +92,7 @@ async def test_each_kind_is_predicted_and_explained_where_its_evidence_is(own_mo
 async def test_a_per_label_batch_of_own_clips_runs_on_an_onnx_model(own_models):
     client = own_models.client
     ids = []
-    for seed, loud in enumerate((0, 1, 2, 2)):
+    for seed, loud in enumerate((0, 2)):
         ids.append(
             (await client.post("/v1/predictions", params={"model": "hf-wave"}, files=_upload(4.0, loud, seed))).json()[
                 "id"
@@ -104,7 +105,7 @@ async def test_a_per_label_batch_of_own_clips_runs_on_an_onnx_model(own_models):
         await own_models.finish(member["job_id"])
     done = (await client.get(batch["links"]["self"])).json()
     assert done["status"] == "succeeded", done
-    assert done["clips_explained"] == 4 and set(done["result"]["genres"]) <= set(LABELS)
+    assert done["clips_explained"] == 2 and set(done["result"]["genres"]) <= set(LABELS)
 
 
 async def test_gradients_and_log_mel_baselines_are_refused_for_audio_models(own_models):
@@ -127,8 +128,8 @@ async def taggers(tmp_path_factory):
         yield api
 
 
-@pytest.mark.parametrize("model", ["musicnn-msd", "musicnn-mtt"])
-async def test_the_taggers_tag_real_music_and_explain_a_chosen_tag_with_their_own_defaults(taggers, model):
+@pytest.mark.parametrize(("model", "methods"), [("musicnn-msd", ["lime"]), ("musicnn-mtt", ["lime", "shap"])])
+async def test_the_taggers_tag_real_music_and_explain_a_chosen_tag_with_their_own_defaults(taggers, model, methods):
     client = taggers.client
     samples, rate = sf.read(MUSIC)
     buffer = io.BytesIO()
@@ -138,7 +139,7 @@ async def test_the_taggers_tag_real_music_and_explain_a_chosen_tag_with_their_ow
     assert prediction["kind"] == "tags" and len(prediction["probabilities"]) == 50 and prediction["windows"] == 2
     tag = prediction["top"][1]  # the second strongest: any tag can be asked about
     ids = []
-    for method in ("lime", "shap"):
+    for method in methods:
         asked = {"prediction_id": prediction["id"], "model": model, "method": method, "genres": [tag], "n_bands": 2}
         job = await taggers.finish((await client.post("/v1/explanations", json=asked)).json()["id"])
         assert job["status"] == "succeeded", job["error"]
@@ -149,5 +150,6 @@ async def test_the_taggers_tag_real_music_and_explain_a_chosen_tag_with_their_ow
         evidence, evidence_rate = sf.read(io.BytesIO((await client.get(job["links"]["audio"])).content))
         assert evidence_rate == 16000 and len(evidence) == 6 * 16000
         ids.append(job["id"])
-    report = (await client.get(f"/v1/explanations/{ids[0]}/compare/{ids[1]}")).json()
-    assert report["genre"] == tag and report["segments"] == len(result["segments"])
+    if len(ids) == 2:
+        report = (await client.get(f"/v1/explanations/{ids[0]}/compare/{ids[1]}")).json()
+        assert report["genre"] == tag and report["segments"] == len(result["segments"])

@@ -333,6 +333,7 @@ def test_a_tagger_shows_independent_tags_says_what_it_is_and_explains_the_tag_as
     assert len(tags) == 50
     page.select_option("#explain-form [name=genres]", tags[2])
     page.fill("#explain-form [name=n_bands]", "2")
+    page.fill("#explain-form [name=num_samples]", "10")
     page.click("#explain-button")
     page.wait_for_selector("#result:not([hidden])", timeout=240_000)
     page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")
