@@ -56,6 +56,10 @@ class ExplanationParams(BaseModel):
         N_RANDOM_ORDERS, ge=2, le=16, multiple_of=2, description="random orders (in pairs) the curves are set against"
     )
 
+    max_model_seconds: float | None = Field(
+        None, gt=0, le=3600, description="fit the sampling to this many seconds of model calls (a costly model's bound)"
+    )
+
     def with_defaults(self, defaults: dict) -> ExplanationParams:
         """These parameters with ``defaults`` (a bundle's) for the fields the caller did not set."""
         return ExplanationParams(**{**defaults, **self.model_dump(include=self.model_fields_set)})

@@ -19,6 +19,7 @@ from musicxai.config import DEFAULT_QUALITY, ENGINE_MAX_BATCH_WINDOWS, QualityLi
 from musicxai.errors import ParameterError
 from musicxai.explain.attribution import Games, Method
 from musicxai.explain.baseline import baseline_fill
+from musicxai.explain.budget import fit_budget
 from musicxai.explain.engine import PerturbationEngine
 from musicxai.explain.engine_cache import EngineCache
 from musicxai.explain.faithfulness import deletion_insertion
@@ -84,6 +85,10 @@ def explain_clip(
 
     probabilities = engine(np.ones((1, segmentation.k), dtype=bool))[0]
     targets = [genres.index(g) for g in params.genres] if params.genres else [int(np.argmax(probabilities))]
+    budget = None
+    if params.max_model_seconds is not None:  # a piece's cost, as this engine has measured it so far
+        per_piece = engine.stats.seconds_model / max(1, engine.stats.windows_evaluated)
+        params, budget = fit_budget(engine, params, len(targets), per_piece)
     t0 = time.perf_counter()
     attribution = attribute(
         params.method,
@@ -143,6 +148,7 @@ def explain_clip(
         runtime=classifier.runner.runtime,
         device=classifier.runner.device,
         timings_s={k: round(v, 4) for k, v in timings.items()},
+        budget=budget,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from musicxai.explain.attribution import Method
+from musicxai.explain.budget import BudgetPlan
 from musicxai.explain.engine import EngineStats
 from musicxai.explain.faithfulness import FaithfulnessCurves
 from musicxai.explain.params import ExplanationParams
@@ -69,3 +70,4 @@ class ExplanationResult(BaseModel):
     device: str
     timings_s: dict[str, float] = Field(description="seconds per stage")
     warnings: list[QualityWarning] = Field(default_factory=list, description="the clip's quality warnings")
+    budget: BudgetPlan | None = Field(None, description="with max_model_seconds: the plan and what it cut")

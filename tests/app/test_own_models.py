@@ -153,3 +153,14 @@ async def test_the_taggers_tag_real_music_and_explain_a_chosen_tag_with_their_ow
     if len(ids) == 2:
         report = (await client.get(f"/v1/explanations/{ids[0]}/compare/{ids[1]}")).json()
         assert report["genre"] == tag and report["segments"] == len(result["segments"])
+
+
+async def test_a_budget_of_model_seconds_cuts_the_sampling_and_says_so(own_models):
+    client = own_models.client
+    prediction = (await client.post("/v1/predictions", params={"model": "hf-ast"}, files=_upload(4.0))).json()
+    asked = {"prediction_id": prediction["id"], "model": "hf-ast", "max_model_seconds": 0.05}
+    job = await own_models.finish((await client.post("/v1/explanations", json=asked)).json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    budget, params = job["result"]["budget"], job["result"]["params"]
+    assert budget["cut"] and budget["max_model_seconds"] == 0.05
+    assert params["num_samples"] == budget["num_samples"] < 64 and params["faithfulness_points"] < 40
