@@ -27,6 +27,7 @@ export function renderResult(job, clipUrl) {
     `(random: ${f.random_insertion_auc.toFixed(3)}). A faithful explanation makes the probability fall faster ` +
     `than random when its top segments are removed (lower deletion area) and rise faster when they are added ` +
     `(higher insertion area).`;
+  $("listening").textContent = describeListening(result.listening);
   showMedia($("faithfulness-plot"), job.links.faithfulness);
   $("cost").textContent = describeCost(result);
   $("stability").textContent = describeStability(result.stability[genre], result.method);
@@ -41,6 +42,18 @@ function describeCost(result) {
   const games = result.games_played === 1 ? "one game over the whole clip" : `${result.games_played} window games`;
   return `${result.method.toUpperCase()} from ${games}, ${result.samples_per_game} samples each: ` +
     evaluated;
+}
+
+// The evidence audio and its complement through the model, beside random segments of the same area.
+function describeListening(l) {
+  if (!l) return "";
+  const kept = (p) => `${Math.round(100 * p / Math.max(l.p, 1e-9))} %`;
+  return `Played to the model again, the evidence audio alone keeps ${kept(l.evidence.p_evidence)} of its ` +
+    `${l.label} confidence (${l.p.toFixed(2)} → ${l.evidence.p_evidence.toFixed(2)}); keeping as much random area ` +
+    `(${Math.round(100 * l.area)} % of the spectrogram) keeps ${kept(l.control.p_evidence)}. Without the evidence the ` +
+    `confidence falls by ${l.evidence.faithfulness.toFixed(2)} (random area: ${l.control.faithfulness.toFixed(2)}). ` +
+    `Average drop ${l.evidence.average_drop.toFixed(1)}, gain ${l.evidence.average_gain.toFixed(1)}, ` +
+    `top label kept: ${l.evidence.fidelity_in ? "yes" : "no"}.`;
 }
 
 // How much the ranking depends on the random draw: re-fits of the same samples (no new model calls).

@@ -23,6 +23,7 @@ from musicxai.explain.budget import fit_budget
 from musicxai.explain.engine import PerturbationEngine
 from musicxai.explain.engine_cache import EngineCache
 from musicxai.explain.faithfulness import deletion_insertion
+from musicxai.explain.listening import ListeningMetrics, listening_metrics
 from musicxai.explain.methods import attribute
 from musicxai.explain.params import EngineSpec, ExplanationParams
 from musicxai.explain.render import faithfulness_png, heatmap_png, wav_bytes
@@ -174,6 +175,19 @@ def render_artifacts(
     }
 
 
+def listen(
+    classifier: GenreClassifier, audio: DecodedAudio, segmentation: Segmentation, result: ExplanationResult
+) -> ListeningMetrics:
+    """The evidence audio of the first explained genre, and its complement, through the model."""
+    evidence_on = np.zeros(segmentation.k, dtype=bool)
+    evidence_on[result.evidence_segments] = True
+    probabilities = np.array([result.probabilities[g] for g in classifier.genres])
+    target = classifier.genres.index(result.explained_genres[0])
+    return listening_metrics(
+        classifier, audio.samples, segmentation, evidence_on, target, probabilities, seed=result.params.seed
+    )
+
+
 def run_explanation(
     classifier: GenreClassifier,
     audio: DecodedAudio,
@@ -202,6 +216,10 @@ def run_explanation(
     report(0.05, "segmented")
     result = explain_clip(classifier, engine, audio, params, progress=report)
     result.warnings = warnings
+    report(0.88, "listening")
+    t0 = time.perf_counter()
+    result.listening = listen(classifier, audio, engine.segmentation, result)
+    result.timings_s["listening"] = round(time.perf_counter() - t0, 4)
     report(0.9, "rendering")
     t0 = time.perf_counter()
     artifacts = render_artifacts(result, engine.segmentation, audio, classifier)

@@ -10,6 +10,7 @@ from musicxai.explain.attribution import Method
 from musicxai.explain.budget import BudgetPlan
 from musicxai.explain.engine import EngineStats
 from musicxai.explain.faithfulness import FaithfulnessCurves
+from musicxai.explain.listening import ListeningMetrics
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.segmentation import Segment, SegmentationKind
 from musicxai.explain.stability import Stability
@@ -71,3 +72,7 @@ class ExplanationResult(BaseModel):
     timings_s: dict[str, float] = Field(description="seconds per stage")
     warnings: list[QualityWarning] = Field(default_factory=list, description="the clip's quality warnings")
     budget: BudgetPlan | None = Field(None, description="with max_model_seconds: the plan and what it cut")
+    listening: ListeningMetrics | None = Field(
+        None, description="the evidence audio and its complement through the model (AI, AD, AG, FF, Fid-In), "
+        "beside random segments of the same area"
+    )  # fmt: skip

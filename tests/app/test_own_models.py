@@ -83,6 +83,9 @@ async def test_each_kind_is_predicted_and_explained_where_its_evidence_is(own_mo
         assert top["low_hz"] >= HIGH_BAND_HZ and top["start_s"] >= 2.9, top  # the loud band, second half
         assert job["preview"]["genre"] == "high" and result["faithfulness"]["high"]["deletion"]
         assert result["stability"]["high"] is not None
+        listening = result["listening"]
+        assert listening["label"] == "high" and 0 < listening["area"] < 1
+        assert listening["evidence"]["faithfulness"] > listening["control"]["faithfulness"]  # beats random area
         evidence, rate = sf.read(io.BytesIO((await client.get(job["links"]["audio"])).content))
         assert rate == RATE and len(evidence) == 6 * RATE
     report = (await client.get(f"/v1/explanations/{ids['lime']}/compare/{ids['shap']}")).json()

@@ -100,6 +100,9 @@ def test_upload_predict_explain_listen_and_browse_ale(page, tmp_path):
     assert page.eval_on_selector("#play-original", "el => el.src").startswith("blob:")
     assert page.locator("#segments tbody tr").count() >= 3
     assert "random" in page.inner_text("#faithfulness")
+    assert "evidence audio alone keeps" in page.inner_text("#listening") and "random area" in page.inner_text(
+        "#listening"
+    )
 
     page.wait_for_selector("#ale-plot polyline.curve")  # one genre's curve, large, from the served curves
     descriptor = page.input_value("#ale-descriptor")
