@@ -77,7 +77,9 @@ class RedisBlobStore:
 
     def unpin(self, keys: Iterable[str]) -> None:
         full = [self._key(k) for k in keys]
-        with self.client.pipeline() as pipe:
+        # no MULTI: over maxmemory (pinned blobs filling it, when unpinning matters most) Redis refuses a
+        # whole transaction, while EXPIRE and SREM alone are allowed
+        with self.client.pipeline(transaction=False) as pipe:
             for key in full:
                 pipe.expire(key, self.ttl_s)
                 pipe.srem(self.pins, key)
