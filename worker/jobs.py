@@ -18,8 +18,8 @@ from musicxai.errors import MusicXAIError
 from musicxai.explain.occlusion import occlusion_preview
 from musicxai.explain.pipeline import run_explanation
 from musicxai.explain.result import PREVIEW_FILE, ExplanationResult
-from musicxai.service.jobs import job_artifact_keys
-from musicxai.service.ledger import JobStatus
+from musicxai.service.jobs import job_artifact_keys, pinned_keys
+from musicxai.service.ledger import JobRecord, JobStatus
 from musicxai.service.storage import artifact_key, clip_key
 from worker.state import WorkerState
 
@@ -100,7 +100,7 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
             state.blobs.put(artifact_key(job_id, name), payload, pinned=True)
         out.result.timings_s |= {"decode": round(decode_s, 4), "store": round(time.perf_counter() - t0, 4)}
         ledger.update(job_id, status=JobStatus.succeeded, progress=1.0, stage="done", result=out.result)
-        _unpin(state, job_id)
+        _unpin(state, record)
         log.info("job %s: succeeded, %d model calls", job_id, out.result.model_calls)
         _record(state, record.method, "succeeded", started, out.result)
         return {"job_id": job_id, "status": "succeeded"}
@@ -113,18 +113,23 @@ def run_job(state: WorkerState, job_id: str, task_id: str) -> dict:
             stage="failed",
             error=f"The job exceeded its time limit of {settings.job_soft_time_limit_s} s.",
         )
-    _unpin(state, job_id)
+    _unpin(state, record)
     _record(state, record.method, "failed", started, None)
     return {"job_id": job_id, "status": "failed"}
 
 
-def _unpin(state: WorkerState, job_id: str) -> None:
-    """A finished job's artifacts may be evicted like any other's from now on; its clip, which other
-    jobs may share, is the sweeper's to unpin once no unfinished job needs it."""
+def _unpin(state: WorkerState, record: JobRecord) -> None:
+    """A finished job's artifacts may be evicted like any other's from now on, and so may its clip when
+    no unfinished job needs it (jobs may share a clip). Left to the sweeper's reconciliation, the clips
+    of jobs finished between two sweeps stayed pinned and could fill a small store with finished work."""
     try:
-        state.blobs.unpin(job_artifact_keys(job_id))
+        keys = job_artifact_keys(record.id)
+        clip = clip_key(record.clip, record.owner)
+        if clip not in pinned_keys(state.ledger.unfinished()):
+            keys.append(clip)
+        state.blobs.unpin(keys)
     except Exception:  # the sweeper's next reconciliation unpins them instead
-        log.warning("job %s: could not unpin its artifacts", job_id, exc_info=True)
+        log.warning("job %s: could not unpin its blobs", record.id, exc_info=True)
 
 
 def _record(state: WorkerState, method: str, status: str, started: float, result: ExplanationResult | None) -> None:
