@@ -71,12 +71,12 @@ class GenreClassifier:
         return probs.reshape(*lead, len(self.genres))
 
     def pieces(self, n_samples: int) -> list[tuple[int, int]]:
-        """The sample spans an audio model is fed for a clip of ``n_samples`` (at its rate)."""
-        return self.meta.input.pieces(min(n_samples, self._max_samples(n_samples)))
-
-    def _max_samples(self, n_samples: int) -> int:
+        """The sample spans an audio model is fed for a clip of ``n_samples`` (at its rate), cut to its
+        ``max_seconds`` where it declares one."""
         limit = self.meta.input.max_seconds
-        return n_samples if limit is None else round(limit * self.meta.input.sample_rate)
+        if limit is not None:
+            n_samples = min(n_samples, round(limit * self.meta.input.sample_rate))
+        return self.meta.input.pieces(n_samples)
 
     def piece_probabilities(self, pieces: list[np.ndarray], *, tally: CallTally | None = None) -> np.ndarray:
         """Audio pieces (waveforms at the model's rate) -> probabilities [shape=(n, n_genres)]; pieces of
@@ -119,11 +119,7 @@ class GenreClassifier:
         """Compile the model call and librosa's numba kernels before the first request pays for them;
         with ``segments`` (workers on JAX) also the on-device composition for a 30 s clip cut into that
         many segments."""
-        if self.takes_audio:
-            self.runner.warm_up()
-            self.classify(np.zeros(self.features.sample_rate, dtype=np.float32))
-            return
-        if segments is not None and self.runner.composer is not None:
+        if segments is not None and not self.takes_audio and self.runner.composer is not None:
             self.runner.warm_up(clip_frames=self.features.frames_for(WARM_SECONDS), segments=segments)
         else:
             self.runner.warm_up()
