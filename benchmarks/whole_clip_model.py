@@ -8,8 +8,10 @@ wrapped as any Hugging Face export is: a waveform at 16 kHz, normalised per clip
 is measured is the cost of explaining it and how faithful a cheap default is next to the plain
 1 000-sample LIME, not what it has learned (nothing):
 
-- the occlusion preview, the bundle-default explanation, and the 1 000-sample whole-clip LIME, seconds;
-- the deletion AUC of the default's ranking and of the 1 000-sample ranking, on the same curves.
+- the occlusion preview, the bundle-default explanation (paired masks in rounds until the ranking holds,
+  under a budget of model seconds), and the 1 000-sample whole-clip LIME, seconds;
+- the deletion AUC of each ranking on the same curves, and its Kendall tau with the 1 000-sample one;
+- an unpaired LIME of as many samples as the default used, to see what pairing adds at equal cost.
 
     python benchmarks/whole_clip_model.py [--seconds 30] [--reference-samples 1000]
 """
@@ -32,6 +34,7 @@ from musicxai.explain.methods import attribute
 from musicxai.explain.occlusion import occlusion_preview
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.pipeline import build_engine, run_explanation
+from musicxai.explain.stability import rank_correlation
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.inputs import Waveform
 from musicxai.model.outputs import Output
@@ -41,7 +44,16 @@ from training.own_bundle import create_bundle
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "tests" / "fixtures" / "music-tuxi.flac"
 # a whole-clip model pays one forward pass per mask: coarse segments, few samples, short curves
-DEFAULTS = {"n_bands": 4, "segment_seconds": 3.0, "num_samples": 64, "faithfulness_points": 10, "random_orders": 2}
+DEFAULTS = {
+    "n_bands": 4,
+    "segment_seconds": 3.0,
+    "num_samples": 96,
+    "paired": True,
+    "stop_when_stable": 0.9,
+    "faithfulness_points": 10,
+    "random_orders": 2,
+    "max_model_seconds": 90,
+}
 CONV_LAYERS = [(10, 5)] + [(3, 2)] * 4 + [(2, 2)] * 2  # (kernel, stride): 320x down to 50 frames a second
 
 
@@ -118,11 +130,18 @@ def main() -> None:
     t0 = time.perf_counter()
     plain = attribute(params.method, engine, [target], num_samples=args.reference_samples, seed=0, games="clip")
     plain_s = time.perf_counter() - t0
+    used = default.sampling.samples_per_game
+    unpaired = attribute(params.method, engine, [target], num_samples=used, seed=1, games="clip")
+    rankings = {
+        "default": np.asarray(default.weights[classifier.genres[target]]),
+        "unpaired": unpaired.weights[target],
+        "plain": plain.weights[target],
+    }
     curves = {
         name: deletion_insertion(engine, weights, target, n_random=2, max_points=params.faithfulness_points)
-        for name, weights in (("default", np.asarray(default.weights[classifier.genres[target]])),
-                              ("plain", plain.weights[target]))
-    }  # fmt: skip
+        for name, weights in rankings.items()
+    }
+    tau = {name: round(rank_correlation(weights, rankings["plain"]), 4) for name, weights in rankings.items()}
     report = {
         "benchmark": "whole_clip_model",
         "model": "DistilHuBERT-shaped, random weights, ONNX Runtime",
@@ -134,7 +153,11 @@ def main() -> None:
         "segments": len(default.segments),
         "preview_s": round(preview_s, 1),
         "default": {"params": params.model_dump(mode="json"), "seconds": round(default_s, 1),
-                    "model_calls": default.model_calls, "deletion_auc": round(curves["default"].deletion_auc, 4)},
+                    "model_calls": default.model_calls, "pieces_evaluated": default.engine.windows_evaluated,
+                    "sampling": default.sampling.model_dump(), "budget": default.budget.model_dump(),
+                    "deletion_auc": round(curves["default"].deletion_auc, 4), "kendall_tau_vs_plain": tau["default"]},
+        "unpaired_same_samples": {"samples": used, "deletion_auc": round(curves["unpaired"].deletion_auc, 4),
+                                  "kendall_tau_vs_plain": tau["unpaired"]},
         "plain_lime": {"samples": args.reference_samples, "seconds": round(plain_s, 1),
                        "deletion_auc": round(curves["plain"].deletion_auc, 4)},
         "random_deletion_auc": round(curves["plain"].random_deletion_auc, 4),

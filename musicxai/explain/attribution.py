@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
+from pydantic import BaseModel, Field
 
 NUM_SAMPLES = 1000  # perturbed clips per explanation of the whole-clip game, the original notebooks' choice
 WINDOW_SAMPLES = 64  # samples per window game by default: 4 per player of the default grid's 16
@@ -44,6 +45,18 @@ _METHOD_LABELS = {
 }
 
 
+class SamplingReport(BaseModel):
+    """What the sampling of one explanation did."""
+
+    paired: bool = Field(description="masks drawn in complementary pairs")
+    stop_when_stable: float | None = Field(description="the top-k overlap asked before the cap; null: no early stop")
+    rounds: int = Field(description="fits made on growing prefixes of the draw")
+    samples_per_game: int = Field(description="samples each sampled game used when it stopped")
+    cap: int = Field(description="samples each game could have drawn (num_samples)")
+    converged: bool = Field(description="the asked stability was reached (always true without an early stop)")
+    top_k_overlap: float = Field(description="the lowest mean top-k overlap over the explained genres at the end")
+
+
 @dataclass
 class Attribution:
     """Per-segment weights for each explained genre, with the method's own quality checks."""
@@ -54,3 +67,4 @@ class Attribution:
     quality: dict[int, dict[str, float]] = field(default_factory=dict)  # R², additivity error…
     seconds_fit: float = 0.0
     replicates: dict[int, np.ndarray] | None = None  # genre index -> bootstrap re-fits [shape=(refits, k)]; None: exact
+    sampling: SamplingReport | None = None  # LIME's: how its masks were drawn and when it stopped

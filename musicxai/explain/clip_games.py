@@ -1,7 +1,7 @@
 """LIME and SHAP over the whole clip's game: every segment a player at once (the original notebooks'
 way; :mod:`musicxai.explain.window_games` plays one small game per window instead).
 
-The two differ only in how masks are sampled and weighted: LIME draws uniform random masks and fits
+The two differ only in how masks are sampled and weighted: LIME draws random masks and fits
 lime's ``LimeBase`` (a kernel-weighted ridge surrogate); SHAP lets shap's ``KernelExplainer`` choose
 coalitions and solve for Shapley values. Both get their model outputs from the one
 :class:`~musicxai.explain.engine.PerturbationEngine`, so segment *i* means the same thing in both.
@@ -16,15 +16,9 @@ import numpy as np
 from musicxai.errors import ParameterError
 from musicxai.explain.attribution import NUM_SAMPLES, Attribution, Method
 from musicxai.explain.engine import PerturbationEngine, Progress
+from musicxai.explain.sampling import FIXED, SamplingPlan, lime_masks, sample_until_stable
 from musicxai.explain.stability import REFITS, bootstrap_rng
 from musicxai.explain.surrogates import LIME_KERNEL_WIDTH, fit_lime, kernel_shap, refit_lime
-
-
-def sample_lime_masks(k: int, num_samples: int, rng: np.random.Generator) -> np.ndarray:
-    """Uniform random masks with the unperturbed clip as row 0 (lime_image's sampling)."""
-    Z = rng.integers(0, 2, size=(num_samples, k)).astype(bool)
-    Z[0] = True
-    return Z
 
 
 def explain_lime(
@@ -34,24 +28,30 @@ def explain_lime(
     num_samples: int = NUM_SAMPLES,
     kernel_width: float = LIME_KERNEL_WIDTH,
     seed: int = 0,
+    sampling: SamplingPlan = FIXED,
     progress: Progress | None = None,
 ) -> Attribution:
     if num_samples < 2:
         raise ParameterError(f"num_samples={num_samples} must be at least 2 for LIME")
     if kernel_width <= 0:
         raise ParameterError(f"kernel_width={kernel_width} must be positive")
-    Z = sample_lime_masks(engine.segmentation.k, num_samples, np.random.default_rng(seed))
-    probs = engine(Z, progress=progress)
-    started = time.perf_counter()
-    fits = fit_lime(Z, probs, targets, kernel_width=kernel_width, seed=seed)
-    quality = {
-        t: {"r2": fit.r2, "local_prediction": fit.local_prediction, "model_prediction": float(probs[0, t])}
-        for t, fit in fits.items()
-    }
-    weights = {t: fit.coefficients for t, fit in fits.items()}
-    intercepts = {t: fit.intercept for t, fit in fits.items()}
-    replicates = refit_lime(Z, probs, targets, kernel_width=kernel_width, seed=seed, rng=bootstrap_rng(seed))
-    return Attribution(Method.lime, weights, intercepts, quality, time.perf_counter() - started, replicates)
+    drawn = lime_masks(engine.segmentation.k, num_samples, np.random.default_rng(seed), paired=sampling.paired)
+
+    def fit(n: int) -> Attribution:
+        Z = drawn[:n]
+        probs = engine(Z, progress=None if progress is None else lambda f: progress(f * n / num_samples))
+        started = time.perf_counter()
+        fits = fit_lime(Z, probs, targets, kernel_width=kernel_width, seed=seed)
+        quality = {
+            t: {"r2": fit.r2, "local_prediction": fit.local_prediction, "model_prediction": float(probs[0, t])}
+            for t, fit in fits.items()
+        }
+        weights = {t: fit.coefficients for t, fit in fits.items()}
+        intercepts = {t: fit.intercept for t, fit in fits.items()}
+        replicates = refit_lime(Z, probs, targets, kernel_width=kernel_width, seed=seed, rng=bootstrap_rng(seed))
+        return Attribution(Method.lime, weights, intercepts, quality, time.perf_counter() - started, replicates)
+
+    return sample_until_stable(num_samples, sampling, targets, fit)
 
 
 def explain_shap(

@@ -8,6 +8,7 @@ from musicxai.explain.attribution import Attribution, Games, Method
 from musicxai.explain.clip_games import explain_lime, explain_shap
 from musicxai.explain.engine import PerturbationEngine, Progress
 from musicxai.explain.integrated_gradients import explain_gradient
+from musicxai.explain.sampling import FIXED, SamplingPlan
 from musicxai.explain.window_games import explain_lime_windows, explain_shap_windows
 
 EXPLAINERS = {
@@ -24,13 +25,17 @@ def attribute(
     num_samples: int,
     seed: int,
     games: Games = Games.windows,
+    sampling: SamplingPlan = FIXED,
     progress: Progress | None = None,
 ) -> Attribution:
     """Per-segment attributions by ``method`` for the ``targets`` genre indices: LIME or SHAP from one
     game per window (``num_samples`` each) or the one clip game (``num_samples`` in all); the
-    gradient method plays no game (a few backward passes) and ignores both."""
+    gradient method plays no game (a few backward passes) and ignores both. ``sampling`` is how LIME
+    draws (paired masks, rounds until stable); SHAP's KernelExplainer chooses its own coalitions."""
     method = choice(Method, method, name="method")
     if method is Method.gradient:
         return explain_gradient(engine, targets, progress=progress)
     explainer = EXPLAINERS[choice(Games, games, name="games")][method]
+    if method is Method.lime:
+        return explainer(engine, targets, num_samples=num_samples, seed=seed, sampling=sampling, progress=progress)
     return explainer(engine, targets, num_samples=num_samples, seed=seed, progress=progress)

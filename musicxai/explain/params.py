@@ -10,15 +10,18 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from musicxai.explain.attribution import NUM_SAMPLES, WINDOW_SAMPLES, Games, Method
 from musicxai.explain.baseline import Baseline
 from musicxai.explain.faithfulness import MAX_POINTS, N_RANDOM_ORDERS
+from musicxai.explain.sampling import SamplingPlan
 from musicxai.explain.segmentation import SegmentationKind
 from musicxai.explain.segmenters import N_BANDS, SEGMENT_SECONDS, SegmentationParams
+from musicxai.explain.stability import TOP_K
 
 MAX_NUM_SAMPLES = 20_000  # what any explanation may ask; services lower it with MUSICXAI_MAX_NUM_SAMPLES
+LIME_SAMPLING = ("paired", "stop_when_stable")  # how LIME draws: no other method reads them
 
 
 @dataclass(frozen=True)
@@ -55,14 +58,43 @@ class ExplanationParams(BaseModel):
     random_orders: int = Field(
         N_RANDOM_ORDERS, ge=2, le=16, multiple_of=2, description="random orders (in pairs) the curves are set against"
     )
-
+    paired: bool = Field(
+        False, description="LIME: draw masks in complementary pairs (each random mask, then its opposite)"
+    )
+    stop_when_stable: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="LIME: draw in rounds and stop once the bootstrap re-fits keep this share of the top segments "
+        "(num_samples is then the cap)",
+    )
     max_model_seconds: float | None = Field(
         None, gt=0, le=3600, description="fit the sampling to this many seconds of model calls (a costly model's bound)"
     )
 
+    @model_validator(mode="after")
+    def _lime_sampling(self) -> ExplanationParams:
+        asked = [name for name in LIME_SAMPLING if name in self.model_fields_set and getattr(self, name)]
+        if asked and self.method is not Method.lime:
+            raise ValueError(
+                f"{' and '.join(asked)} choose how LIME draws its masks; method {self.method.value!r} draws none "
+                "(SHAP's KernelExplainer pairs its own coalitions)"
+            )
+        return self
+
     def with_defaults(self, defaults: dict) -> ExplanationParams:
-        """These parameters with ``defaults`` (a bundle's) for the fields the caller did not set."""
-        return ExplanationParams(**{**defaults, **self.model_dump(include=self.model_fields_set)})
+        """These parameters with ``defaults`` (a bundle's) for the fields the caller did not set; a
+        default of LIME's sampling applies only where the method is LIME."""
+        chosen = self.model_dump(include=self.model_fields_set)
+        merged = {**defaults, **chosen}
+        if Method(merged.get("method", Method.lime)) is not Method.lime:
+            merged = {k: v for k, v in merged.items() if k not in LIME_SAMPLING or k in chosen}
+        return ExplanationParams(**merged)
+
+    @property
+    def sampling(self) -> SamplingPlan:
+        """How LIME draws its masks for these parameters."""
+        return SamplingPlan(self.paired, self.stop_when_stable, self.top_k or TOP_K)
 
     @property
     def samples(self) -> int:

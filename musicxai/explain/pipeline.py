@@ -98,6 +98,7 @@ def explain_clip(
         num_samples=params.samples,
         seed=params.seed,
         games=params.games,
+        sampling=params.sampling,
         progress=lambda f: progress(0.05 + 0.7 * f, "explaining"),
     )
     timings["explain"] = time.perf_counter() - t0
@@ -150,6 +151,7 @@ def explain_clip(
         device=classifier.runner.device,
         timings_s={k: round(v, 4) for k, v in timings.items()},
         budget=budget,
+        sampling=attribution.sampling,
     )
 
 

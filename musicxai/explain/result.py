@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from musicxai.explain.attribution import Method
+from musicxai.explain.attribution import Method, SamplingReport
 from musicxai.explain.budget import BudgetPlan
 from musicxai.explain.engine import EngineStats
 from musicxai.explain.faithfulness import FaithfulnessCurves
@@ -72,6 +72,7 @@ class ExplanationResult(BaseModel):
     timings_s: dict[str, float] = Field(description="seconds per stage")
     warnings: list[QualityWarning] = Field(default_factory=list, description="the clip's quality warnings")
     budget: BudgetPlan | None = Field(None, description="with max_model_seconds: the plan and what it cut")
+    sampling: SamplingReport | None = Field(None, description="LIME: how its masks were drawn and when it stopped")
     listening: ListeningMetrics | None = Field(
         None, description="the evidence audio and its complement through the model (AI, AD, AG, FF, Fid-In), "
         "beside random segments of the same area"

@@ -21,19 +21,18 @@ import numpy as np
 from musicxai.errors import ParameterError
 from musicxai.explain.attribution import WINDOW_SAMPLES, Attribution, Method
 from musicxai.explain.engine import PerturbationEngine, Progress
+from musicxai.explain.sampling import FIXED, SamplingPlan, lime_masks, sample_until_stable
 from musicxai.explain.stability import REFITS, bootstrap_rng
 from musicxai.explain.surrogates import LIME_KERNEL_WIDTH, fit_lime, kernel_shap, refit_lime
 
 
-def _window_masks(p: int, num_samples: int, rng: np.random.Generator) -> np.ndarray:
-    """Every coalition of ``p`` players when they fit ``num_samples``, else uniform random ones;
-    row 0 is always the unperturbed window (lime_image's sampling, per window)."""
+def _window_masks(p: int, num_samples: int, rng: np.random.Generator, *, paired: bool) -> np.ndarray:
+    """Every coalition of ``p`` players when they fit ``num_samples``, else random ones
+    (:func:`~musicxai.explain.sampling.lime_masks`); row 0 is always the unperturbed window."""
     if 2**p <= num_samples:
         every = (np.arange(2**p)[:, None] >> np.arange(p)[None, :]) & 1
         return np.ascontiguousarray(every[::-1].astype(bool))  # row 0 = all players on
-    Z = rng.integers(0, 2, size=(num_samples, p)).astype(bool)
-    Z[0] = True
-    return Z
+    return lime_masks(p, num_samples, rng, paired=paired)
 
 
 def _check(num_samples: int, name: str) -> None:
@@ -48,15 +47,40 @@ def explain_lime_windows(
     num_samples: int = WINDOW_SAMPLES,
     kernel_width: float = LIME_KERNEL_WIDTH,
     seed: int = 0,
+    sampling: SamplingPlan = FIXED,
     progress: Progress | None = None,
 ) -> Attribution:
-    """LIME's kernel-weighted ridge surrogate fitted in each window's game, averaged over windows."""
+    """LIME's kernel-weighted ridge surrogate fitted in each window's game, averaged over windows;
+    the sampled games grow by rounds of :mod:`musicxai.explain.sampling` when ``sampling`` asks."""
     _check(num_samples, "LIME")
     if kernel_width <= 0:
         raise ParameterError(f"kernel_width={kernel_width} must be positive")
     rng = np.random.default_rng(seed)
-    masks = {w: _window_masks(len(engine.players(w)), num_samples, rng) for w in range(engine.n_windows)}
-    outputs = engine.windows(masks, progress=progress)
+    drawn = {
+        w: _window_masks(len(engine.players(w)), num_samples, rng, paired=sampling.paired)
+        for w in range(engine.n_windows)
+    }
+
+    def fit(n: int) -> Attribution:
+        masks = {w: Z if 2 ** len(engine.players(w)) <= num_samples else Z[:n] for w, Z in drawn.items()}
+        outputs = engine.windows(masks, progress=None if progress is None else lambda f: progress(f * n / num_samples))
+        return _fit_windows(engine, targets, masks, outputs, kernel_width=kernel_width, seed=seed, cap=num_samples)
+
+    return sample_until_stable(num_samples, sampling, targets, fit)
+
+
+def _fit_windows(
+    engine: PerturbationEngine,
+    targets: list[int],
+    masks: dict[int, np.ndarray],
+    outputs: dict[int, np.ndarray],
+    *,
+    kernel_width: float,
+    seed: int,
+    cap: int,
+) -> Attribution:
+    """lime's surrogate in each window's game on its masks and outputs, with bootstrap re-fits of
+    the sampled games, combined by linearity."""
     started = time.perf_counter()
     k, n_windows = engine.segmentation.k, engine.n_windows
     weights = {t: np.zeros(k) for t in targets}
@@ -79,7 +103,7 @@ def explain_lime_windows(
             intercepts[t] += fit.intercept / n_windows
             r2[t] += fit.r2 / n_windows
             local_prediction[t] += fit.local_prediction / n_windows
-        exact = 2 ** len(players) <= num_samples
+        exact = 2 ** len(players) <= cap
         sampled |= not exact
         refits = (
             {t: np.tile(fit.coefficients, (REFITS, 1)) for t, fit in fits.items()}

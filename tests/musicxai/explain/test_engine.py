@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from musicxai.errors import ParameterError
-from musicxai.explain.clip_games import explain_lime, explain_shap, sample_lime_masks
+from musicxai.explain.clip_games import explain_lime, explain_shap
 from musicxai.explain.engine import PerturbationEngine, _distinct_rows
+from musicxai.explain.sampling import lime_masks
 from tests.support.explain import NaiveEngine, seg_for
 
 
@@ -13,7 +14,7 @@ from tests.support.explain import NaiveEngine, seg_for
 @pytest.mark.parametrize("kind", ["temporal", "time_frequency", "sources", "superpixel"])
 def test_memoised_engine_matches_naive_engine_with_fewer_windows(clip, classifier, kind):
     seg = seg_for(clip, classifier, kind)
-    Z = sample_lime_masks(seg.k, 120, np.random.default_rng(0))
+    Z = lime_masks(seg.k, 120, np.random.default_rng(0))
     fast, naive = PerturbationEngine(classifier, seg, max_batch_windows=64), NaiveEngine(classifier, seg)
     np.testing.assert_allclose(fast(Z), naive(Z), atol=1e-6)
     assert fast.stats.windows_evaluated <= naive.stats.windows_evaluated
@@ -39,7 +40,7 @@ def test_locality_gives_identical_lime_and_shap_attributions_and_fewer_model_cal
 def test_memory_is_reused_across_calls(clip, classifier):
     seg = seg_for(clip, classifier, "temporal")
     engine = PerturbationEngine(classifier, seg)
-    Z = sample_lime_masks(seg.k, 50, np.random.default_rng(1))
+    Z = lime_masks(seg.k, 50, np.random.default_rng(1))
     first = engine(Z)
     evaluated = engine.stats.windows_evaluated
     np.testing.assert_array_equal(engine(Z), first)
@@ -51,10 +52,10 @@ def test_progress_is_reported_up_to_one(clip, classifier):
     seen = []
     seg = seg_for(clip, classifier, "time_frequency")
     engine = PerturbationEngine(classifier, seg, max_batch_windows=32)
-    engine(sample_lime_masks(seg.k, 40, np.random.default_rng(2)), progress=seen.append)
+    engine(lime_masks(seg.k, 40, np.random.default_rng(2)), progress=seen.append)
     assert len(seen) > 1 and seen == sorted(seen) and seen[-1] == 1.0
     later = []
-    engine(sample_lime_masks(seg.k, 40, np.random.default_rng(3)), progress=later.append)
+    engine(lime_masks(seg.k, 40, np.random.default_rng(3)), progress=later.append)
     assert later and later[-1] == 1.0 and len(seen) > 1  # each call reports to its own listener
 
 

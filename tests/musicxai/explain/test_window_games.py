@@ -57,9 +57,9 @@ def test_windowed_lime_ranks_like_the_exact_values_with_far_fewer_windows(clip, 
 
 
 def test_small_window_games_are_enumerated_with_the_unperturbed_window_first():
-    every = _window_masks(3, 8, np.random.default_rng(0))
+    every = _window_masks(3, 8, np.random.default_rng(0), paired=False)
     assert every[0].all() and len({tuple(row) for row in every}) == 8
-    sampled = _window_masks(16, 64, np.random.default_rng(0))
+    sampled = _window_masks(16, 64, np.random.default_rng(0), paired=False)
     assert sampled.shape == (64, 16) and sampled[0].all()
 
 
