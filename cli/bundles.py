@@ -1,4 +1,5 @@
-"""``musicxai bundle create``: wrap a model made elsewhere (Keras, ONNX, a Hugging Face export, a Python callable)."""
+"""``musicxai bundle create``: wrap a model made elsewhere (Keras, ONNX, a Hugging Face export, a Python callable);
+``musicxai bundle check``: the sanity checks of its explanations."""
 
 from __future__ import annotations
 
@@ -75,8 +76,24 @@ def _bundle_create(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}: {len(labels)} labels; {json.dumps(declared)}; held-out metrics: {metrics}")
 
 
+def _bundle_check(args: argparse.Namespace) -> None:
+    from training.sanity import record_sanity_checks
+
+    checks = record_sanity_checks(args.bundle, args.clips, seconds=args.seconds, steps=args.steps)
+    for method, c in checks.methods.items():
+        curve = " → ".join(f"{s.spearman:+.2f}" for s in c.randomisation or [])
+        flag = {True: "SURVIVES randomisation", False: "falls with the weights", None: checks.not_randomised}[
+            c.survives_randomisation
+        ]
+        noise = (
+            f"under {c.noise.snr_db:g} dB noise ρ {c.noise.spearman}, kept {c.noise.kept_prediction}/{c.noise.copies}"
+        )
+        print(f"{method}: ρ as layers are randomised top down {curve or '—'} ({flag}); {noise}")
+    print(f"wrote the checks into {args.bundle}/bundle.json ({checks.seconds:g} s)")
+
+
 def add_bundle_commands(sub) -> None:
-    """Register ``bundle create`` on the ``musicxai`` sub-parser."""
+    """Register ``bundle create`` and ``bundle check`` on the ``musicxai`` sub-parser."""
     bundle = sub.add_parser("bundle", help="bundles: wrap a model made elsewhere").add_subparsers(
         dest="bundle_command", required=True
     )
@@ -118,3 +135,9 @@ def add_bundle_commands(sub) -> None:
                        ("hop-seconds", float), ("window-frames", int), ("fmin", float), ("fmax", float)):  # fmt: skip
         logmel.add_argument(f"--{flag}", type=kind, default=None, help="default: the demo models' setting")
     p.set_defaults(func=_bundle_create)
+    p = bundle.add_parser("check", help="the explanation methods under weight randomisation and input noise")
+    p.add_argument("bundle", type=Path)
+    p.add_argument("--clips", type=Path, nargs="+", required=True, help="real recordings the model was not trained on")
+    p.add_argument("--seconds", type=float, default=15.0, help="of each clip")
+    p.add_argument("--steps", type=int, default=6, help="randomisation steps from the top layer to all")
+    p.set_defaults(func=_bundle_check)

@@ -656,6 +656,101 @@ def render_hf_parity() -> str:
     )
 
 
+def render_whole_clip_model() -> str:
+    r = result("whole_clip_model")
+    d, u, plain = r["default"], r["unpaired_same_samples"], r["plain_lime"]
+    sampling = d["sampling"]
+    stop = "stable" if sampling["converged"] else "at the cap"
+    rows = [
+        {"run": "occlusion preview (time slices)", "samples": "—", "seconds": r["preview_s"], "auc": None, "tau": None},
+        {"run": f"bundle default: paired, {sampling['rounds']} rounds, stopped {stop}",
+         "samples": f"{sampling['samples_per_game']} of {sampling['cap']}"
+                    + (f" (the budget cut {d['params']['num_samples']})" if d["budget"]["cut"] else ""),
+         "seconds": d["seconds"],
+         "auc": d["deletion_auc"], "tau": d["kendall_tau_vs_plain"]},
+        {"run": "unpaired LIME, as many samples", "samples": str(u["samples"]), "seconds": None,
+         "auc": u["deletion_auc"], "tau": u["kendall_tau_vs_plain"]},
+        {"run": "plain whole-clip LIME", "samples": str(plain["samples"]), "seconds": plain["seconds"],
+         "auc": plain["deletion_auc"], "tau": 1.0},
+    ]
+    return table(
+        rows,
+        [
+            ("run", lambda x: x["run"]),
+            ("samples", lambda x: x["samples"]),
+            ("seconds", lambda x: "—" if x["seconds"] is None else fixed(x["seconds"], 1)),
+            (f"deletion AUC (random {fixed(r['random_deletion_auc'], 3)})",
+             lambda x: "—" if x["auc"] is None else fixed(x["auc"], 3)),
+            ("Kendall τ with the plain LIME", lambda x: "—" if x["tau"] is None else fixed(x["tau"], 2)),
+        ],
+    )  # fmt: skip
+
+
+def render_sanity_checks() -> str:
+    rows = []
+    for bundle in sorted(MODELS.iterdir()):
+        meta_file = bundle / "bundle.json"
+        checks = load(meta_file).get("sanity_checks") if meta_file.is_file() else None
+        for method, c in (checks or {}).get("methods", {}).items():
+            rows.append({"bundle": bundle.name, "method": method, "clips": len(checks["clips"]), **c})
+
+    def curve(r: Row) -> str:
+        steps = r["randomisation"]
+        return " → ".join(fixed(s["spearman"], 2) for s in steps) if steps else "not reachable"
+
+    def verdict(r: Row) -> str:
+        return {True: "**flagged**", False: "falls", None: "—"}[r["survives_randomisation"]]
+
+    return table(
+        rows,
+        [
+            ("bundle", lambda r: f"`{r['bundle']}`"),
+            ("method", lambda r: r["method"]),
+            ("clips", lambda r: r["clips"]),
+            ("ρ as layers go (top → all)", curve),
+            ("SSIM, all random", lambda r: fixed(r["randomisation"][-1]["ssim"], 2) if r["randomisation"] else "—"),
+            ("maps", verdict),
+            ("ρ under noise", lambda r: fixed(r["noise"]["spearman"], 2)),
+            ("top-5 kept under noise", lambda r: fixed(r["noise"]["top_k_overlap"], 2)),
+            ("prediction kept", lambda r: f"{r['noise']['kept_prediction']}/{r['noise']['copies']}"),
+        ],
+    )
+
+
+def render_explanation_quality() -> str:
+    report = result("explanation_quality")
+    anchor = load(ROOT / "benchmarks" / "anchors" / "lmac_esc50.json")
+
+    def pair(key: str, places: int) -> Callable[[Row], str]:
+        def cell(r: Row) -> str:
+            control = r.get(f"control_{key}")
+            own = fixed(r[f"evidence_{key}"], places)
+            return own if control is None else f"{own} ({fixed(control, places)})"
+
+        return cell
+
+    rows = [{**r, "name": f"`{r['bundle']}` {r['method']}", "n": r["clips"]} for r in report["results"]]
+    rows.append({"name": f"{anchor['method']}, {anchor['model']} on ESC-50 (another data set)", "n": "—",
+                 **{f"evidence_{k}": anchor[k] for k in ("average_increase", "average_drop", "average_gain",
+                                                         "faithfulness", "fidelity_in")},
+                 "deletion_over_random_median": None, "insertion_above_random_share": None})  # fmt: skip
+    return table(
+        rows,
+        [
+            ("bundle and method", lambda r: r["name"]),
+            ("clips", lambda r: r["n"]),
+            ("AI % (control)", pair("average_increase", 1)),
+            ("AD (control)", pair("average_drop", 1)),
+            ("AG (control)", pair("average_gain", 1)),
+            ("FF (control)", pair("faithfulness", 2)),
+            ("Fid-In % (control)", pair("fidelity_in", 1)),
+            ("deletion / random, median", lambda r: fixed(r["deletion_over_random_median"], 2)),
+            ("insertion above random", lambda r: percent(r["insertion_above_random_share"], 0)
+             if r["insertion_above_random_share"] is not None else "—"),
+        ],
+    )  # fmt: skip
+
+
 def render_taggers() -> str:
     bundles = [load(MODELS / name / "bundle.json") for name in ("musicnn-msd", "musicnn-mtt")]
     return table(
@@ -818,6 +913,9 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "own_models": render_own_models,
     "taggers": render_taggers,
     "hf_parity": render_hf_parity,
+    "whole_clip_model": render_whole_clip_model,
+    "sanity_checks": render_sanity_checks,
+    "explanation_quality": render_explanation_quality,
     "api_routes": render_api_routes,
     "layout": render_layout,
     "tools": render_tools,

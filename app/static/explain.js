@@ -48,9 +48,16 @@ export function useClip(url) {
   clipUrl = url;
 }
 
-// A model was chosen: its own explanation defaults (a costly model's cheaper ones) fill the form.
+// A model was chosen: its own explanation defaults (a costly model's cheaper ones) fill the form, and a
+// method whose maps survived the randomisation of this model's weights is marked where it is offered.
 export function useModelDefaults(model) {
   const form = $("explain-form");
+  const checks = model.sanity_checks?.methods ?? {};
+  for (const option of form.querySelector("[name=method]").options) {
+    option.dataset.label ??= option.textContent;
+    const flagged = checks[option.value]?.survives_randomisation === true;
+    option.textContent = option.dataset.label + (flagged ? " ⚠ its maps survive randomised weights" : "");
+  }
   const own = model.explanation_defaults;
   if (own.n_bands !== undefined) form.querySelector("[name=n_bands]").value = own.n_bands;
   if (own.num_samples !== undefined) form.querySelector("[name=num_samples]").value = own.num_samples;

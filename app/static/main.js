@@ -13,7 +13,7 @@ setUpExplain();
 setUpCompare();
 setUpAle();
 setUpMaps();
-loadOptions();
+await loadOptions();  // a model's defaults and checks mark the menus, so they must be filled first
 loadModels({
   models: (all) => useModels(all.map((m) => m.name)),
   choice(model, changed) {

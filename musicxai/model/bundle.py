@@ -109,6 +109,9 @@ class BundleMeta(BaseModel):
     metrics: Metrics | None = Field(None, description="held-out test metrics; null until evaluated")
     versions: dict[str, str] = Field(default_factory=dict)
     reports: dict[str, Any] = Field(default_factory=dict, description="checks run after training, e.g. real audio")
+    sanity_checks: dict[str, Any] | None = Field(
+        None, description="its explanation methods under weight randomisation and input noise (musicxai bundle check)"
+    )
     git_commit: str | None = None
     created: str | None = None
 

@@ -38,6 +38,7 @@ class Catalog:
                     gradients=meta.has_gradients,
                     provenance=meta.provenance,
                     explanation_defaults=meta.explanation_defaults,
+                    sanity_checks=meta.sanity_checks,
                     features=meta.features.model_dump(),
                     training_data=meta.training_data.model_dump() if meta.training_data else None,
                     split=meta.split.model_dump(exclude={"test_tracks"}) if meta.split else None,

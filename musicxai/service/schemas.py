@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from musicxai.explain.params import ExplanationParams
+from musicxai.explain.sanity import SanityChecks
 from musicxai.model.quality import QualityWarning
 
 
@@ -44,6 +45,9 @@ class ModelInfo(BaseModel):
     gradients: bool = Field(description="whether the gradient method can explain it")
     provenance: dict[str, Any] = Field(description="where the model comes from")
     explanation_defaults: dict[str, Any] = Field(description="explanation parameters this model takes unless asked")
+    sanity_checks: SanityChecks | None = Field(
+        None, description="its methods under weight randomisation and input noise; null until `musicxai bundle check`"
+    )
     features: dict[str, Any] = Field(description="log-mel window settings, or the grid explanations draw on")
     training_data: dict[str, Any] | None
     split: dict[str, Any] | None

@@ -20,6 +20,7 @@ from tests.support.http import assert_problem
 from tests.support.models import LABELS, RATE, band_clip, optimum_folder, waveform_model
 from training.hf_export import read_export
 from training.own_bundle import create_bundle
+from training.sanity import record_sanity_checks
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 KINDS = ("hf-wave", "hf-ast", "tags", "sklearn")
@@ -39,6 +40,9 @@ async def own_models(tmp_path_factory):
     create_bundle(waveform_model(root / "tags.onnx", logits=False), models / "tags", genres=LABELS,
                   model_input=Waveform(chunk_seconds=2.0), output=Output(kind="tags"))  # fmt: skip
     create_bundle("tests.support.sklearn_bands:predict", models / "sklearn", genres=LABELS, model_input=Waveform())
+    clip = root / "loud-high.wav"
+    sf.write(clip, band_clip(4.0, loud=2), RATE)
+    record_sanity_checks(models / "tags", [clip], steps=2)
     async with serving(app_settings(models / "hf-wave", root / "data")) as api:
         yield api
 
@@ -58,6 +62,11 @@ async def test_models_say_what_each_takes_answers_and_comes_from(own_models):
     assert models["tags"]["output"] == {"kind": "tags", "activation": "none"}
     assert models["sklearn"]["model_format"] == "callable" and not models["sklearn"]["gradients"]
     assert models["hf-wave"]["output"] == {"kind": "exclusive", "activation": "softmax"}
+    checks = models["tags"]["sanity_checks"]  # what `musicxai bundle check` stored
+    assert set(checks["methods"]) == {"lime", "shap"} and checks["clips"] == ["loud-high.wav"]
+    assert [s["layers"] for s in checks["methods"]["lime"]["randomisation"]] == [1, 2]
+    assert isinstance(checks["methods"]["shap"]["survives_randomisation"], bool)
+    assert models["hf-wave"]["sanity_checks"] is None
 
 
 @pytest.mark.parametrize("model", KINDS)

@@ -119,3 +119,21 @@ def test_kaldi_fbank_has_the_shape_and_level_ast_expects():
     mel = lambda f: 1127 * np.log(1 + f / 700)  # noqa: E731
     centre = mel(20) + (peak_bin + 1) * (mel(8000) - mel(20)) / 129
     assert 700 * (np.exp(centre / 1127) - 1) == pytest.approx(1000, rel=0.05)
+
+
+def test_the_check_command_stores_the_sanity_checks_in_the_bundle(tmp_path, capsys):
+    import soundfile as sf
+
+    from tests.support.models import RATE
+
+    folder = optimum_folder(tmp_path / "export")
+    assert main(["bundle", "create", "--hf-dir", str(folder), "--out", str(tmp_path / "hf"),
+                 "--explanation-defaults", '{"segment_seconds": 1.0, "n_bands": 4}']) == 0  # fmt: skip
+    clip = tmp_path / "loud-high.wav"
+    sf.write(clip, band_clip(4.0, loud=2), RATE)
+    assert main(["bundle", "check", str(tmp_path / "hf"), "--clips", str(clip), "--steps", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "lime: ρ as layers are randomised top down" in printed and "shap:" in printed
+    checks = read_bundle_meta(tmp_path / "hf").sanity_checks
+    assert checks["clips"] == ["loud-high.wav"] and set(checks["methods"]) == {"lime", "shap"}
+    assert [s["layers"] for s in checks["methods"]["lime"]["randomisation"]] == [1, 2]

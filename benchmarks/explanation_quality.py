@@ -1,0 +1,121 @@
+"""Explanations measured the way the audio-explanation literature measures them, per bundle and method, on
+real recordings of the real-audio set's report part (never tuned on): the listenable-evidence metrics
+(AI, AD, AG, FF, Fid-In) beside their same-area random control, and deletion / insertion against
+random orders. Each bundle's randomisation curve is in its ``bundle.json`` (``musicxai bundle check``);
+L-MAC's ESC-50 row (another data set, another model) is read from ``benchmarks/anchors``.
+
+    python benchmarks/explanation_quality.py --realset data/realset \\
+        --bundles models/demo-student models/musicnn-msd models/musicnn-mtt
+
+Clips are taken one package at a time in turn, so no one game's score fills the sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from musicxai.audio.decode import DecodedAudio, load_audio
+from musicxai.explain.params import ExplanationParams
+from musicxai.explain.pipeline import run_explanation
+from musicxai.explain.sanity import methods_for
+from musicxai.model.classifier import GenreClassifier
+from training.realset import Part, excerpts
+
+ROOT = Path(__file__).resolve().parents[1]
+METRICS = ("average_increase", "average_drop", "average_gain", "faithfulness", "fidelity_in")
+
+
+def spread_clips(realset: Path, n: int) -> list[tuple[str, Path]]:
+    """``n`` music excerpts of the report part, one package at a time in turn."""
+    by_package: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+    for entry, path in excerpts(realset, Part.report):
+        if entry.is_music:
+            by_package[entry.package].append((entry.id, path))
+    chosen, queues = [], [sorted(v) for _, v in sorted(by_package.items())]
+    while len(chosen) < n and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < n:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Means over clips (AI and Fid-In are shares, × 100 as the literature prints them)."""
+    out = {}
+    for side in ("evidence", "control"):
+        for m in METRICS:
+            values = [r["listening"][side][m] for r in rows]
+            scale = 100 if m in ("average_increase", "fidelity_in") else 1
+            out[f"{side}_{m}"] = round(float(np.mean(values)) * scale, 2)
+    deletion = [r["deletion_auc"] / r["random_deletion_auc"] for r in rows if r["random_deletion_auc"] > 0]
+    out["deletion_over_random_median"] = round(float(np.median(deletion)), 3) if deletion else None
+    above = [r["insertion_auc"] > r["random_insertion_auc"] for r in rows]
+    out["insertion_above_random_share"] = round(float(np.mean(above)), 3)
+    out["ai_over_control"] = (
+        round(out["evidence_average_increase"] / out["control_average_increase"], 2)
+        if out["control_average_increase"] > 0 else None
+    )  # fmt: skip
+    return out
+
+
+def measure(bundle: Path, clips: list[tuple[str, Path]], seconds: float) -> list[dict]:
+    classifier = GenreClassifier.load(bundle)
+    classifier.warm_up()
+    rate = classifier.features.sample_rate
+    audio = {}
+    for name, path in clips:
+        y = load_audio(path, sr=rate).samples[: int(seconds * rate)]
+        audio[name] = DecodedAudio(y, rate, len(y) / rate)
+    reports = []
+    for method in methods_for(classifier):
+        params = ExplanationParams(method=method).with_defaults(classifier.meta.explanation_defaults)
+        rows, started = [], time.perf_counter()
+        for name, a in audio.items():
+            result = run_explanation(classifier, a, params).result
+            label = result.explained_genres[0]
+            curves = result.faithfulness[label]
+            rows.append({
+                "clip": name, "label": label, "p": result.probabilities[label],
+                "listening": result.listening.model_dump(), "deletion_auc": curves.deletion_auc,
+                "random_deletion_auc": curves.random_deletion_auc, "insertion_auc": curves.insertion_auc,
+                "random_insertion_auc": curves.random_insertion_auc,
+            })  # fmt: skip
+        reports.append({
+            "bundle": bundle.name, "method": method.value, "params": params.model_dump(mode="json"),
+            "clips": len(rows), "seconds": round(time.perf_counter() - started, 1), **summarise(rows), "per_clip": rows,
+        })  # fmt: skip
+        print(json.dumps({k: v for k, v in reports[-1].items() if k not in ("per_clip", "params")}))
+    return reports
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--realset", type=Path, default=ROOT / "data" / "realset")
+    parser.add_argument("--bundles", type=Path, nargs="+", required=True)
+    parser.add_argument("--clips", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=15.0, help="of each excerpt")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "explanation_quality.json")
+    args = parser.parse_args()
+    clips = spread_clips(args.realset, args.clips)
+    rows = [r for bundle in args.bundles for r in measure(bundle, clips, args.seconds)]
+    report = {
+        "benchmark": "explanation_quality",
+        "data": f"real-audio set, report part: {len(clips)} music excerpts, first {args.seconds:g} s of each",
+        "clips": [name for name, _ in clips],
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "runs": 1,
+        "results": rows,
+    }
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
