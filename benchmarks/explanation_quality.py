@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -27,24 +26,10 @@ from musicxai.explain.params import ExplanationParams
 from musicxai.explain.pipeline import run_explanation
 from musicxai.explain.sanity import methods_for
 from musicxai.model.classifier import GenreClassifier
-from training.realset import Part, excerpts
+from training.realset import Part, spread_music
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ("average_increase", "average_drop", "average_gain", "faithfulness", "fidelity_in")
-
-
-def spread_clips(realset: Path, n: int) -> list[tuple[str, Path]]:
-    """``n`` music excerpts of the report part, one package at a time in turn."""
-    by_package: dict[str, list[tuple[str, Path]]] = defaultdict(list)
-    for entry, path in excerpts(realset, Part.report):
-        if entry.is_music:
-            by_package[entry.package].append((entry.id, path))
-    chosen, queues = [], [sorted(v) for _, v in sorted(by_package.items())]
-    while len(chosen) < n and any(queues):
-        for queue in queues:
-            if queue and len(chosen) < n:
-                chosen.append(queue.pop(0))
-    return chosen
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -66,28 +51,40 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-def measure(bundle: Path, clips: list[tuple[str, Path]], seconds: float) -> list[dict]:
-    classifier = GenreClassifier.load(bundle)
-    classifier.warm_up()
+def explain_rows(classifier: GenreClassifier, audio: dict[str, DecodedAudio], params: ExplanationParams) -> list[dict]:
+    """One explanation per clip: its listening metrics and its curves' AUCs."""
+    rows = []
+    for name, a in audio.items():
+        result = run_explanation(classifier, a, params).result
+        label = result.explained_genres[0]
+        curves = result.faithfulness[label]
+        rows.append({
+            "clip": name, "label": label, "p": result.probabilities[label],
+            "listening": result.listening.model_dump(), "deletion_auc": curves.deletion_auc,
+            "random_deletion_auc": curves.random_deletion_auc, "insertion_auc": curves.insertion_auc,
+            "random_insertion_auc": curves.random_insertion_auc, "model_calls": result.model_calls,
+        })  # fmt: skip
+    return rows
+
+
+def load_clips(classifier: GenreClassifier, clips: list[tuple[str, Path]], seconds: float) -> dict[str, DecodedAudio]:
     rate = classifier.features.sample_rate
     audio = {}
     for name, path in clips:
         y = load_audio(path, sr=rate).samples[: int(seconds * rate)]
         audio[name] = DecodedAudio(y, rate, len(y) / rate)
+    return audio
+
+
+def measure(bundle: Path, clips: list[tuple[str, Path]], seconds: float) -> list[dict]:
+    classifier = GenreClassifier.load(bundle)
+    classifier.warm_up()
+    audio = load_clips(classifier, clips, seconds)
     reports = []
     for method in methods_for(classifier):
         params = ExplanationParams(method=method).with_defaults(classifier.meta.explanation_defaults)
-        rows, started = [], time.perf_counter()
-        for name, a in audio.items():
-            result = run_explanation(classifier, a, params).result
-            label = result.explained_genres[0]
-            curves = result.faithfulness[label]
-            rows.append({
-                "clip": name, "label": label, "p": result.probabilities[label],
-                "listening": result.listening.model_dump(), "deletion_auc": curves.deletion_auc,
-                "random_deletion_auc": curves.random_deletion_auc, "insertion_auc": curves.insertion_auc,
-                "random_insertion_auc": curves.random_insertion_auc,
-            })  # fmt: skip
+        started = time.perf_counter()
+        rows = explain_rows(classifier, audio, params)
         reports.append({
             "bundle": bundle.name, "method": method.value, "params": params.model_dump(mode="json"),
             "clips": len(rows), "seconds": round(time.perf_counter() - started, 1), **summarise(rows), "per_clip": rows,
@@ -104,7 +101,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="of each excerpt")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "explanation_quality.json")
     args = parser.parse_args()
-    clips = spread_clips(args.realset, args.clips)
+    clips = [(e.id, path) for e, path in spread_music(args.realset, Part.report, args.clips)]
     rows = [r for bundle in args.bundles for r in measure(bundle, clips, args.seconds)]
     report = {
         "benchmark": "explanation_quality",

@@ -182,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("shap").setLevel(logging.WARNING)  # it logs every Kernel SHAP solve, arrays included, at INFO
     try:
         args.func(args)
     except MusicXAIError as exc:

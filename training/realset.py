@@ -138,6 +138,22 @@ def excerpts(root: Path, part: Part | None = None) -> list[tuple[Entry, Path]]:
     return [(e, files[e.id]) for e in read_definition() if e.id in files and (part is None or e.part is part)]
 
 
+def spread_music(root: Path, part: Part, n: int) -> list[tuple[Entry, Path]]:
+    """``n`` music excerpts of ``part``, one package at a time in turn, so that no one package (a game's
+    whole score) fills a small sample."""
+    queues: dict[str, list[tuple[Entry, Path]]] = {}
+    for entry, path in excerpts(root, part):
+        if entry.is_music:
+            queues.setdefault(entry.package, []).append((entry, path))
+    ordered = [queues[p] for p in sorted(queues)]
+    chosen: list[tuple[Entry, Path]] = []
+    while len(chosen) < n and any(ordered):
+        for queue in ordered:
+            if queue and len(chosen) < n:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
 def apt_download(package: str, folder: Path) -> Path:
     """``apt-get download PACKAGE`` into ``folder``; the .deb it wrote."""
     folder.mkdir(parents=True, exist_ok=True)

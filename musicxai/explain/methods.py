@@ -9,6 +9,7 @@ from musicxai.explain.clip_games import explain_lime, explain_shap
 from musicxai.explain.engine import PerturbationEngine, Progress
 from musicxai.explain.integrated_gradients import explain_gradient
 from musicxai.explain.sampling import FIXED, SamplingPlan
+from musicxai.explain.surrogates import LIME_KERNEL_WIDTH
 from musicxai.explain.window_games import explain_lime_windows, explain_shap_windows
 
 EXPLAINERS = {
@@ -26,16 +27,21 @@ def attribute(
     seed: int,
     games: Games = Games.windows,
     sampling: SamplingPlan = FIXED,
+    kernel_width: float = LIME_KERNEL_WIDTH,
     progress: Progress | None = None,
 ) -> Attribution:
     """Per-segment attributions by ``method`` for the ``targets`` genre indices: LIME or SHAP from one
     game per window (``num_samples`` each) or the one clip game (``num_samples`` in all); the
     gradient method plays no game (a few backward passes) and ignores both. ``sampling`` is how LIME
-    draws (paired masks, rounds until stable); SHAP's KernelExplainer chooses its own coalitions."""
+    draws (paired masks, rounds until stable) and ``kernel_width`` how it weighs its samples; SHAP's
+    KernelExplainer chooses and weighs its own coalitions."""
     method = choice(Method, method, name="method")
     if method is Method.gradient:
         return explain_gradient(engine, targets, progress=progress)
     explainer = EXPLAINERS[choice(Games, games, name="games")][method]
     if method is Method.lime:
-        return explainer(engine, targets, num_samples=num_samples, seed=seed, sampling=sampling, progress=progress)
+        return explainer(
+            engine, targets, num_samples=num_samples, seed=seed, sampling=sampling, kernel_width=kernel_width,
+            progress=progress,
+        )  # fmt: skip
     return explainer(engine, targets, num_samples=num_samples, seed=seed, progress=progress)

@@ -19,9 +19,10 @@ from musicxai.explain.sampling import SamplingPlan
 from musicxai.explain.segmentation import SegmentationKind
 from musicxai.explain.segmenters import N_BANDS, SEGMENT_SECONDS, SegmentationParams
 from musicxai.explain.stability import TOP_K
+from musicxai.explain.surrogates import LIME_KERNEL_WIDTH
 
 MAX_NUM_SAMPLES = 20_000  # what any explanation may ask; services lower it with MUSICXAI_MAX_NUM_SAMPLES
-LIME_SAMPLING = ("paired", "stop_when_stable")  # how LIME draws: no other method reads them
+LIME_ONLY = ("kernel_width", "paired", "stop_when_stable")  # how LIME weighs and draws: no other method reads them
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class ExplanationParams(BaseModel):
     random_orders: int = Field(
         N_RANDOM_ORDERS, ge=2, le=16, multiple_of=2, description="random orders (in pairs) the curves are set against"
     )
+    kernel_width: float = Field(
+        LIME_KERNEL_WIDTH, gt=0, le=10, description="LIME: width of its kernel on the cosine distance to the clip"
+    )
     paired: bool = Field(
         False, description="LIME: draw masks in complementary pairs (each random mask, then its opposite)"
     )
@@ -74,21 +78,22 @@ class ExplanationParams(BaseModel):
 
     @model_validator(mode="after")
     def _lime_sampling(self) -> ExplanationParams:
-        asked = [name for name in LIME_SAMPLING if name in self.model_fields_set and getattr(self, name)]
+        fields = type(self).model_fields
+        asked = [name for name in LIME_ONLY if getattr(self, name) != fields[name].default]  # stored records too
         if asked and self.method is not Method.lime:
             raise ValueError(
-                f"{' and '.join(asked)} choose how LIME draws its masks; method {self.method.value!r} draws none "
-                "(SHAP's KernelExplainer pairs its own coalitions)"
+                f"{' and '.join(asked)} choose how LIME weighs and draws its masks; method {self.method.value!r} "
+                "draws none of its own (SHAP's KernelExplainer weighs and pairs its coalitions itself)"
             )
         return self
 
     def with_defaults(self, defaults: dict) -> ExplanationParams:
         """These parameters with ``defaults`` (a bundle's) for the fields the caller did not set; a
-        default of LIME's sampling applies only where the method is LIME."""
+        default of LIME's own applies only where the method is LIME."""
         chosen = self.model_dump(include=self.model_fields_set)
         merged = {**defaults, **chosen}
         if Method(merged.get("method", Method.lime)) is not Method.lime:
-            merged = {k: v for k, v in merged.items() if k not in LIME_SAMPLING or k in chosen}
+            merged = {k: v for k, v in merged.items() if k not in LIME_ONLY or k in chosen}
         return ExplanationParams(**merged)
 
     @property

@@ -99,6 +99,7 @@ def explain_clip(
         seed=params.seed,
         games=params.games,
         sampling=params.sampling,
+        kernel_width=params.kernel_width,
         progress=lambda f: progress(0.05 + 0.7 * f, "explaining"),
     )
     timings["explain"] = time.perf_counter() - t0

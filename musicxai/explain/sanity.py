@@ -109,6 +109,7 @@ def explain_weights(
         seed=params.seed,
         games=params.games,
         sampling=params.sampling,
+        kernel_width=params.kernel_width,
     )
     weights = attribution.weights[target]
     return weights, engine.segmentation.weight_map(weights)

@@ -84,10 +84,20 @@ def test_fixed_sampling_reports_one_round():
 
 
 def test_lime_sampling_is_refused_for_other_methods_and_bundle_defaults_skip_them():
-    with pytest.raises(ValidationError, match="KernelExplainer pairs its own"):
+    with pytest.raises(ValidationError, match="KernelExplainer weighs and pairs its coalitions itself"):
         ExplanationParams(method="shap", paired=True)
-    defaults = {"paired": True, "stop_when_stable": 0.9, "num_samples": 48}
+    with pytest.raises(ValidationError, match="kernel_width choose how LIME weighs"):
+        ExplanationParams(method="gradient", kernel_width=0.5)
+    defaults = {"paired": True, "stop_when_stable": 0.9, "kernel_width": 0.5, "num_samples": 48}
     shap = ExplanationParams(method="shap").with_defaults(defaults)
     assert not shap.paired and shap.stop_when_stable is None and shap.num_samples == 48
+    assert shap.kernel_width == ExplanationParams().kernel_width
     lime = ExplanationParams().with_defaults(defaults)
     assert lime.sampling == SamplingPlan(paired=True, stop_when_stable=0.9)
+
+
+def test_a_stored_record_of_another_method_reads_back():
+    # a job record stores every field; LIME's defaults in it are not asked for
+    for method in ("shap", "gradient"):
+        stored = ExplanationParams(method=method).model_dump_json()
+        assert ExplanationParams.model_validate_json(stored).method.value == method
