@@ -341,3 +341,35 @@ def test_a_tagger_shows_independent_tags_says_what_it_is_and_explains_the_tag_as
     page.wait_for_selector("#result:not([hidden])", timeout=240_000)
     page.wait_for_function("document.getElementById('heatmap').naturalWidth > 0")
     assert tags[2] in page.inner_text("#result")
+
+
+def test_a_method_whose_maps_survive_randomised_weights_is_marked_where_it_is_offered(browser, site):
+    """The page reads each model's stored sanity checks from /v1/models; here the answer is edited on its
+    way so that the default model's checks flag SHAP and clear LIME."""
+
+    def flag_shap(route):
+        answer = route.fetch().json()
+        for model in answer["models"]:
+            step = {"layers": 1, "of": 1, "deepest": "dense", "spearman": 0.8, "ssim": 0.9}
+            noise = {"snr_db": 30, "kept_prediction": 1, "copies": 1, "spearman": 0.9, "top_k_overlap": 1}
+            model["sanity_checks"] = {
+                "clips": ["a.flac"], "clip_seconds": 15, "params": {}, "not_randomised": None, "seconds": 1,
+                "methods": {
+                    "lime": {"randomisation": [{**step, "spearman": 0.1}], "survives_randomisation": False,
+                             "noise": noise},
+                    "shap": {"randomisation": [step], "survives_randomisation": True, "noise": noise},
+                },
+            }  # fmt: skip
+        route.fulfill(response=route.fetch(), json=answer)
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/v1/models", flag_shap)
+    page.goto(site.url + "/")
+    page.wait_for_selector("#limits:not(:empty)")
+    labels = dict(page.eval_on_selector_all(
+        "#explain-form [name=method] option", "os => os.map(o => [o.value, o.textContent])"
+    ))  # fmt: skip
+    assert "survive randomised weights" in labels["shap"]
+    assert "survive" not in labels["lime"] and "survive" not in labels["gradient"]
+    context.close()
