@@ -33,6 +33,11 @@ BASELINES = ("min", "mean", "noise")
 INSERTION_SHARE = 0.9
 
 
+def with_choice(params: ExplanationParams, **choice: object) -> ExplanationParams:
+    """``params`` with ``choice`` applied and validated (a plain copy would keep a baseline as a string)."""
+    return ExplanationParams.model_validate({**params.model_dump(), **choice})
+
+
 def score(classifier: GenreClassifier, audio: dict, params: ExplanationParams) -> dict:
     started = time.perf_counter()
     rows = explain_rows(classifier, audio, params)
@@ -60,15 +65,13 @@ def main() -> None:
     train = clips(Part.train, args.train_clips)
     grid = []
     for width, seconds, baseline in itertools.product(KERNEL_WIDTHS, SEGMENT_SECONDS, BASELINES):
-        params = current.model_copy(update={"kernel_width": width, "segment_seconds": seconds, "baseline": baseline})
+        params = with_choice(current, kernel_width=width, segment_seconds=seconds, baseline=baseline)
         scores = score(classifier, train, params)
         grid.append({"kernel_width": width, "segment_seconds": seconds, "baseline": baseline, **scores})
         print(json.dumps({k: v for k, v in grid[-1].items() if k != "per_clip"}))
     eligible = [g for g in grid if g["insertion_above_random_share"] >= INSERTION_SHARE] or grid
     best = min(eligible, key=lambda g: g["deletion_over_random_median"])
-    chosen = current.model_copy(
-        update={k: best[k] for k in ("kernel_width", "segment_seconds", "baseline")}
-    )  # fmt: skip
+    chosen = with_choice(current, **{k: best[k] for k in ("kernel_width", "segment_seconds", "baseline")})
     report = clips(Part.report, args.report_clips)
     outcome = {"current": score(classifier, report, current), "chosen": score(classifier, report, chosen)}
     result = {

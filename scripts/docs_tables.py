@@ -663,15 +663,28 @@ def render_whole_clip_model() -> str:
     stop = "stable" if sampling["converged"] else "at the cap"
     rows = [
         {"run": "occlusion preview (time slices)", "samples": "—", "seconds": r["preview_s"], "auc": None, "tau": None},
-        {"run": f"bundle default: paired, {sampling['rounds']} rounds, stopped {stop}",
-         "samples": f"{sampling['samples_per_game']} of {sampling['cap']}"
-                    + (f" (the budget cut {d['params']['num_samples']})" if d["budget"]["cut"] else ""),
-         "seconds": d["seconds"],
-         "auc": d["deletion_auc"], "tau": d["kendall_tau_vs_plain"]},
-        {"run": "unpaired LIME, as many samples", "samples": str(u["samples"]), "seconds": None,
-         "auc": u["deletion_auc"], "tau": u["kendall_tau_vs_plain"]},
-        {"run": "plain whole-clip LIME", "samples": str(plain["samples"]), "seconds": plain["seconds"],
-         "auc": plain["deletion_auc"], "tau": 1.0},
+        {
+            "run": f"bundle default: paired, {sampling['rounds']} rounds, stopped {stop}",
+            "samples": f"{sampling['samples_per_game']} of {sampling['cap']}"
+            + (f" (the budget cut {d['params']['num_samples']})" if d["budget"]["cut"] else ""),
+            "seconds": d["seconds"],
+            "auc": d["deletion_auc"],
+            "tau": d["kendall_tau_vs_plain"],
+        },
+        {
+            "run": "unpaired LIME, as many samples",
+            "samples": str(u["samples"]),
+            "seconds": None,
+            "auc": u["deletion_auc"],
+            "tau": u["kendall_tau_vs_plain"],
+        },
+        {
+            "run": "plain whole-clip LIME",
+            "samples": str(plain["samples"]),
+            "seconds": plain["seconds"],
+            "auc": plain["deletion_auc"],
+            "tau": 1.0,
+        },
     ]
     return table(
         rows,
@@ -749,6 +762,41 @@ def render_explanation_quality() -> str:
              if r["insertion_above_random_share"] is not None else "—"),
         ],
     )  # fmt: skip
+
+
+def tuning_columns() -> list[Column]:
+    return [
+        ("deletion / random, median", lambda r: fixed(r["deletion_over_random_median"], 3)),
+        ("insertion above random", lambda r: percent(r["insertion_above_random_share"], 0)),
+        ("AI % (control)", lambda r: f"{fixed(r['evidence_average_increase'], 1)} "
+                                     f"({fixed(r['control_average_increase'], 1)})"),
+        ("AI / control", lambda r: fixed(r["ai_over_control"], 2)),
+        ("s a clip", lambda r: fixed(r["seconds_per_clip"], 2)),
+    ]  # fmt: skip
+
+
+def render_tune_grid() -> str:
+    report = result("tune_defaults")
+    chosen = report["chosen"]
+
+    def setting(r: Row) -> str:
+        text = f"{r['kernel_width']:g} · {r['segment_seconds']:g} s · {r['baseline']}"
+        return f"**{text}** (chosen)" if all(r[k] == v for k, v in chosen.items()) else text
+
+    return table(report["grid"], [("kernel width · segment · baseline", setting), *tuning_columns()])
+
+
+def render_tune_report() -> str:
+    report = result("tune_defaults")
+    current, chosen = report["current"], report["chosen"]
+    names = {
+        "current": f"current default ({current['kernel_width']:g} · {current['segment_seconds']:g} s · "
+        f"{current['baseline']})",
+        "chosen": f"chosen on train ({chosen['kernel_width']:g} · {chosen['segment_seconds']:g} s · "
+        f"{chosen['baseline']})",
+    }
+    rows = [{"name": names[k], **v} for k, v in report["report"].items()]
+    return table(rows, [("on the report part", lambda r: r["name"]), *tuning_columns()])
 
 
 def render_taggers() -> str:
@@ -916,6 +964,8 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "whole_clip_model": render_whole_clip_model,
     "sanity_checks": render_sanity_checks,
     "explanation_quality": render_explanation_quality,
+    "tune_grid": render_tune_grid,
+    "tune_report": render_tune_report,
     "api_routes": render_api_routes,
     "layout": render_layout,
     "tools": render_tools,
