@@ -30,7 +30,8 @@ export function renderResult(job, clipUrl) {
   $("listening").textContent = describeListening(result.listening);
   showMedia($("faithfulness-plot"), job.links.faithfulness);
   $("cost").textContent = describeCost(result);
-  $("stability").textContent = describeStability(result.stability[genre], result.method);
+  $("stability").textContent = describeStability(result.stability[genre], result.method) +
+    describeSampling(result.sampling);
 }
 
 function describeCost(result) {
@@ -57,6 +58,17 @@ function describeListening(l) {
 }
 
 // How much the ranking depends on the random draw: re-fits of the same samples (no new model calls).
+// LIME drawing in rounds until its ranking holds (a costly model's defaults): when it stopped, and why.
+function describeSampling(s) {
+  if (!s || s.stop_when_stable === null) return "";
+  const drawn = `${s.paired ? "Paired masks were" : "Masks were"} drawn in ${s.rounds} round${s.rounds > 1 ? "s" : ""}`;
+  const asked = `${Math.round(100 * s.stop_when_stable)} %`;
+  return s.converged
+    ? ` ${drawn} and stopped at ${s.samples_per_game} of ${s.cap} samples a game, once ${asked} of the top segments held.`
+    : ` ${drawn} up to the cap of ${s.cap} samples a game without the top segments holding at ${asked} ` +
+      `(${Math.round(100 * s.top_k_overlap)} % did): read this ranking loosely.`;
+}
+
 function describeStability(s, method) {
   if (!s) return "";
   if (method === "gradient") return "Stability: integrated gradients draw nothing, so the same clip always gives this ranking.";

@@ -373,3 +373,20 @@ def test_a_method_whose_maps_survive_randomised_weights_is_marked_where_it_is_of
     assert "survive randomised weights" in labels["shap"]
     assert "survive" not in labels["lime"] and "survive" not in labels["gradient"]
     context.close()
+
+
+def test_lime_drawn_in_rounds_says_when_it_stopped(page, tmp_path):
+    """A costly model's bundle defaults draw LIME in rounds; here the page's request asks for it on its way
+    out (the form offers no such field), and the real service's result says when sampling stopped."""
+
+    def in_rounds(route):
+        body = json.loads(route.request.post_data or "{}")
+        route.continue_(post_data=json.dumps({**body, "paired": True, "stop_when_stable": 0.6}))
+
+    page.route("**/v1/explanations", in_rounds)
+    classify(page, tmp_path, 6.0, seed=12)
+    page.fill("#explain-form [name=num_samples]", "40")
+    page.click("#explain-button")
+    page.wait_for_selector("#result:not([hidden])", timeout=180_000)
+    text = page.inner_text("#stability")
+    assert "Paired masks were drawn in" in text and "of 40 samples a game" in text
