@@ -115,6 +115,18 @@ def kernel_shap(
     return values.astype(float), expected, replicates
 
 
+def _identifying_rows(masks: np.ndarray, rng: np.random.Generator, tries: int = 20) -> np.ndarray:
+    """A bootstrap resample of coalitions in which every player is both on and off somewhere: a player
+    that never varies leaves the constrained least squares singular, and its solution says nothing
+    about stability. After ``tries`` draws the last one is taken."""
+    for _ in range(tries):
+        rows = bootstrap_rows(len(masks), rng)
+        chosen = masks[rows]
+        if np.all(chosen.max(axis=0) > chosen.min(axis=0)):
+            break
+    return rows
+
+
 def _refit_kernel_shap(explainer, n_outputs: int, refits: int, rng: np.random.Generator) -> np.ndarray:
     """``KernelExplainer.solve`` (the efficiency-constrained weighted least squares it just solved) on
     bootstrap resamples of its coalitions, their kernel weights and outputs; its state is restored."""
@@ -123,7 +135,7 @@ def _refit_kernel_shap(explainer, n_outputs: int, refits: int, rng: np.random.Ge
     out = np.zeros((refits, explainer.M, n_outputs))
     try:
         for b in range(refits):
-            rows = bootstrap_rows(len(arrays[0]), rng)
+            rows = _identifying_rows(arrays[0], rng)
             explainer.maskMatrix, explainer.kernelWeights, explainer.ey = (a[rows] for a in arrays)
             for d in range(n_outputs):
                 out[b, :, d] = explainer.solve(1.0, d)[0]

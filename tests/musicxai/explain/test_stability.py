@@ -5,8 +5,8 @@ import pytest
 
 from musicxai.explain.clip_games import explain_lime, explain_shap
 from musicxai.explain.engine import PerturbationEngine
-from musicxai.explain.stability import REFITS, summarize
-from musicxai.explain.surrogates import kernel_shap, refit_lime
+from musicxai.explain.stability import REFITS, bootstrap_rows, summarize
+from musicxai.explain.surrogates import _identifying_rows, kernel_shap, refit_lime
 from musicxai.explain.window_games import explain_lime_windows, explain_shap_windows
 from tests.support.explain import seg_for
 
@@ -81,3 +81,15 @@ def test_the_clip_game_has_refits_too(clip, classifier, explain):
     attribution = explain(PerturbationEngine(classifier, seg), [1], num_samples=200, seed=0)
     assert attribution.replicates[1].shape == (REFITS, seg.k)
     assert summarize(attribution.weights[1], attribution.replicates[1]).kendall_tau > 0
+
+
+def test_shap_refits_resample_coalitions_in_which_every_player_varies():
+    masks = np.zeros((12, 3))
+    masks[0] = 1  # player 2 is on in this coalition only: a third of plain resamples never switch it
+    masks[1, 0] = masks[2, 1] = 1
+
+    def varies(rows):
+        return bool(np.all(masks[rows].max(axis=0) > masks[rows].min(axis=0)))
+
+    assert not all(varies(bootstrap_rows(12, np.random.default_rng(seed))) for seed in range(20))
+    assert all(varies(_identifying_rows(masks, np.random.default_rng(seed))) for seed in range(20))
