@@ -742,7 +742,9 @@ def render_explanation_quality() -> str:
 
         return cell
 
-    rows = [{**r, "name": f"`{r['bundle']}` {r['method']}", "n": r["clips"]} for r in report["results"]]
+    rows = [
+        {**r, "name": f"`{r['bundle']}` {r['method']}", "n": f"{r['clips']} {r['data']}"} for r in report["results"]
+    ]
     rows.append({"name": f"{anchor['method']}, {anchor['model']} on ESC-50 (another data set)", "n": "—",
                  **{f"evidence_{k}": anchor[k] for k in ("average_increase", "average_drop", "average_gain",
                                                          "faithfulness", "fidelity_in")},
