@@ -50,8 +50,7 @@ class ListeningMetrics(BaseModel):
     control: ListeningScores = Field(description=f"random segments of the same area, mean of {CONTROL_DRAWS} draws")
 
 
-def _scores(classifier: GenreClassifier, y: np.ndarray, on_mask: np.ndarray, target: int, p: float, top: int):
-    kept, rest = sonify(y, on_mask, classifier.features)
+def _scores(classifier: GenreClassifier, kept: np.ndarray, rest: np.ndarray, target: int, p: float, top: int):
     inside, outside = classifier.classify(kept).probabilities, classifier.classify(rest).probabilities
     p_in, p_out = float(inside[target]), float(outside[target])
     return np.array([
@@ -75,21 +74,22 @@ def listening_metrics(
     y: np.ndarray,
     segmentation: Segmentation,
     evidence_on: np.ndarray,
+    heard: tuple[np.ndarray, np.ndarray],
     target: int,
     probabilities: np.ndarray,
     *,
     seed: int = 0,
 ) -> ListeningMetrics:
-    """Scores of the evidence (segments ``evidence_on``) for label ``target`` of the clip ``y``."""
+    """Scores of the evidence (segments ``evidence_on``) for label ``target`` of the clip ``y``; ``heard``
+    is that evidence and its complement as sonified (the job's own WAVs, made once)."""
     p, top = float(probabilities[target]), int(np.argmax(probabilities))
-    mask = segmentation.on_mask(evidence_on)
-    area = float(mask.mean())
-    evidence = _scores(classifier, y, mask, target, p, top)
+    area = float(segmentation.on_mask(evidence_on).mean())
+    evidence = _scores(classifier, *heard, target, p, top)
     rng = np.random.default_rng(seed)
-    draws = [
-        _scores(classifier, y, segmentation.on_mask(_same_area(segmentation, area, rng)), target, p, top)
-        for _ in range(CONTROL_DRAWS)
-    ]
+    draws = []
+    for _ in range(CONTROL_DRAWS):
+        control = sonify(y, segmentation.on_mask(_same_area(segmentation, area, rng)), classifier.features)
+        draws.append(_scores(classifier, *control, target, p, top))
     fields = list(ListeningScores.model_fields)
     return ListeningMetrics(
         label=classifier.genres[target],

@@ -8,6 +8,7 @@ from musicxai.explain.attribution import Attribution, Games, Method
 from musicxai.explain.clip_games import explain_lime, explain_shap
 from musicxai.explain.engine import PerturbationEngine, Progress
 from musicxai.explain.integrated_gradients import explain_gradient
+from musicxai.explain.params import ExplanationParams
 from musicxai.explain.sampling import FIXED, SamplingPlan
 from musicxai.explain.surrogates import LIME_KERNEL_WIDTH
 from musicxai.explain.window_games import explain_lime_windows, explain_shap_windows
@@ -45,3 +46,13 @@ def attribute(
             progress=progress,
         )  # fmt: skip
     return explainer(engine, targets, num_samples=num_samples, seed=seed, progress=progress)
+
+
+def attribute_as(
+    params: ExplanationParams, engine: PerturbationEngine, targets: list[int], *, progress: Progress | None = None
+) -> Attribution:
+    """:func:`attribute` with every choice ``params`` makes: method, games, samples, seed and LIME's own."""
+    return attribute(
+        params.method, engine, targets, num_samples=params.samples, seed=params.seed, games=params.games,
+        sampling=params.sampling, kernel_width=params.kernel_width, progress=progress,
+    )  # fmt: skip

@@ -24,7 +24,7 @@ from musicxai.explain.engine import PerturbationEngine
 from musicxai.explain.engine_cache import EngineCache
 from musicxai.explain.faithfulness import deletion_insertion
 from musicxai.explain.listening import ListeningMetrics, listening_metrics
-from musicxai.explain.methods import attribute
+from musicxai.explain.methods import attribute_as
 from musicxai.explain.params import EngineSpec, ExplanationParams
 from musicxai.explain.render import faithfulness_png, heatmap_png, wav_bytes
 from musicxai.explain.result import ARTIFACT_FILES, ExplanationResult
@@ -34,7 +34,7 @@ from musicxai.explain.sonify import evidence_segments, sonify
 from musicxai.explain.stability import TOP_K, summarize
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.detector import MusicDetector
-from musicxai.model.features import clip_log_mel
+from musicxai.model.features import FeatureSettings, clip_log_mel
 from musicxai.model.quality import assess
 
 StageProgress = Callable[[float, str], None]  # (fraction of the whole job, stage name)
@@ -91,17 +91,7 @@ def explain_clip(
         per_piece = engine.stats.seconds_model / max(1, engine.stats.windows_evaluated)
         params, budget = fit_budget(engine, params, len(targets), per_piece)
     t0 = time.perf_counter()
-    attribution = attribute(
-        params.method,
-        engine,
-        targets,
-        num_samples=params.samples,
-        seed=params.seed,
-        games=params.games,
-        sampling=params.sampling,
-        kernel_width=params.kernel_width,
-        progress=lambda f: progress(0.05 + 0.7 * f, "explaining"),
-    )
+    attribution = attribute_as(params, engine, targets, progress=lambda f: progress(0.05 + 0.7 * f, "explaining"))
     timings["explain"] = time.perf_counter() - t0
     timings["explainer_fit"] = attribution.seconds_fit
     progress(0.75, "faithfulness")
@@ -156,8 +146,26 @@ def explain_clip(
     )
 
 
+@dataclass
+class Evidence:
+    """The first explained genre's evidence segments and the two WAVs a listener gets: the evidence and
+    its complement, sonified once for the listening metrics and the artifacts alike."""
+
+    on: np.ndarray  # [shape=(k,)] bool
+    audio: np.ndarray
+    complement: np.ndarray
+
+    @classmethod
+    def of(
+        cls, result: ExplanationResult, segmentation: Segmentation, audio: DecodedAudio, settings: FeatureSettings
+    ) -> Evidence:
+        on = np.zeros(segmentation.k, dtype=bool)
+        on[result.evidence_segments] = True
+        return cls(on, *sonify(audio.samples, segmentation.on_mask(on), settings))
+
+
 def render_artifacts(
-    result: ExplanationResult, segmentation: Segmentation, audio: DecodedAudio, classifier: GenreClassifier
+    result: ExplanationResult, segmentation: Segmentation, evidence: Evidence, classifier: GenreClassifier
 ) -> dict[str, bytes]:
     """Heatmap, faithfulness plot, evidence and complement audio of the first explained genre."""
     genre = result.explained_genres[0]
@@ -167,28 +175,28 @@ def render_artifacts(
         f"{genre} (p = {result.probabilities[genre]:.2f}) · {result.method.upper()} on "
         f"{segmentation.k} {result.params.segmentation} segments"
     )
-    evidence_on = np.zeros(segmentation.k, dtype=bool)
-    evidence_on[result.evidence_segments] = True
-    evidence, complement = sonify(audio.samples, segmentation.on_mask(evidence_on), settings)
     return {
         ARTIFACT_FILES["heatmap"]: heatmap_png(segmentation.S, segmentation.weight_map(weights), settings, title=title),
         ARTIFACT_FILES["faithfulness"]: faithfulness_png(result.faithfulness[genre], title=f"Faithfulness · {genre}"),
-        ARTIFACT_FILES["audio"]: wav_bytes(evidence, audio.sample_rate),
-        ARTIFACT_FILES["complement_audio"]: wav_bytes(complement, audio.sample_rate),
+        ARTIFACT_FILES["audio"]: wav_bytes(evidence.audio, result.sample_rate),
+        ARTIFACT_FILES["complement_audio"]: wav_bytes(evidence.complement, result.sample_rate),
     }
 
 
 def listen(
-    classifier: GenreClassifier, audio: DecodedAudio, segmentation: Segmentation, result: ExplanationResult
+    classifier: GenreClassifier,
+    audio: DecodedAudio,
+    segmentation: Segmentation,
+    result: ExplanationResult,
+    evidence: Evidence,
 ) -> ListeningMetrics:
     """The evidence audio of the first explained genre, and its complement, through the model."""
-    evidence_on = np.zeros(segmentation.k, dtype=bool)
-    evidence_on[result.evidence_segments] = True
     probabilities = np.array([result.probabilities[g] for g in classifier.genres])
     target = classifier.genres.index(result.explained_genres[0])
     return listening_metrics(
-        classifier, audio.samples, segmentation, evidence_on, target, probabilities, seed=result.params.seed
-    )
+        classifier, audio.samples, segmentation, evidence.on, (evidence.audio, evidence.complement), target,
+        probabilities, seed=result.params.seed,
+    )  # fmt: skip
 
 
 def run_explanation(
@@ -221,11 +229,12 @@ def run_explanation(
     result.warnings = warnings
     report(0.88, "listening")
     t0 = time.perf_counter()
-    result.listening = listen(classifier, audio, engine.segmentation, result)
+    evidence = Evidence.of(result, engine.segmentation, audio, classifier.features)
+    result.listening = listen(classifier, audio, engine.segmentation, result, evidence)
     result.timings_s["listening"] = round(time.perf_counter() - t0, 4)
     report(0.9, "rendering")
     t0 = time.perf_counter()
-    artifacts = render_artifacts(result, engine.segmentation, audio, classifier)
+    artifacts = render_artifacts(result, engine.segmentation, evidence, classifier)
     result.timings_s = {"segmentation": round(segmentation_s, 4), **result.timings_s}
     result.timings_s["render"] = round(time.perf_counter() - t0, 4)
     artifacts[ARTIFACT_FILES["attributions"]] = result.model_dump_json(indent=1).encode()

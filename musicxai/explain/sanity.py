@@ -26,7 +26,7 @@ from skimage.metrics import structural_similarity
 from musicxai.audio.decode import DecodedAudio
 from musicxai.errors import BundleError
 from musicxai.explain.attribution import Method
-from musicxai.explain.methods import attribute
+from musicxai.explain.methods import attribute_as
 from musicxai.explain.params import ExplanationParams
 from musicxai.explain.pipeline import build_engine
 from musicxai.explain.stability import TOP_K, top_segments
@@ -101,17 +101,7 @@ def explain_weights(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Segment weights for label ``target`` and their map over the clip's log-mel grid."""
     engine = build_engine(classifier, audio, params.engine_spec())
-    attribution = attribute(
-        params.method,
-        engine,
-        [target],
-        num_samples=params.samples,
-        seed=params.seed,
-        games=params.games,
-        sampling=params.sampling,
-        kernel_width=params.kernel_width,
-    )
-    weights = attribution.weights[target]
+    weights = attribute_as(params, engine, [target]).weights[target]
     return weights, engine.segmentation.weight_map(weights)
 
 

@@ -12,7 +12,7 @@ in the graph's topological order); a Python callable's weights are not ours to r
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,29 +54,39 @@ def _keras_weight_layers(model) -> list:
     return found
 
 
-def _keras_copies(bundle: Path, target: str, work: Path, steps: int, seed: int) -> Iterator[RandomisedCopy]:
+Layer = tuple[str, Callable[[np.random.Generator], None]]  # a weight layer's name, and how to shuffle it
+
+
+def _keras_layers(path: Path) -> tuple[list[Layer], Callable[[Path], None]]:
+    """The weight layers of a Keras file, top down, and how to save the model as it then is."""
     from musicxai.model.keras_model import read_keras_model
 
-    model = read_keras_model(bundle / target)
-    layers = _keras_weight_layers(model)[::-1]  # top down
-    rng = np.random.default_rng(seed)
-    done = 0
-    for n in cut_points(len(layers), steps):
-        for layer in layers[done:n]:
-            layer.set_weights([_shuffle(np.asarray(w), rng) for w in layer.get_weights()])
-        done = n
-        path = _bundle_copy(bundle, work / f"top-{n}")
-        model.save(path / target)
-        yield RandomisedCopy(path, n, len(layers), layers[n - 1].name)
+    model = read_keras_model(path)
+
+    def shuffle(layer) -> Callable[[np.random.Generator], None]:
+        return lambda rng: layer.set_weights([_shuffle(np.asarray(w), rng) for w in layer.get_weights()])
+
+    return [(layer.name, shuffle(layer)) for layer in _keras_weight_layers(model)[::-1]], model.save
 
 
-def _onnx_copies(bundle: Path, target: str, work: Path, steps: int, seed: int) -> Iterator[RandomisedCopy]:
+def _onnx_layers(path: Path) -> tuple[list[Layer], Callable[[Path], None]]:
+    """The nodes of an ONNX graph that read float tensors of more than one value, top down, and how to
+    save the graph as it then is."""
     import onnx
     from onnx import numpy_helper
 
-    graph_model = onnx.load(str(bundle / target))
+    graph_model = onnx.load(str(path))
     initializers = {t.name: t for t in graph_model.graph.initializer}
-    layers: list[tuple[str, list[str]]] = []  # (node name, the float tensors it reads), input to output
+
+    def shuffle(names: list[str]) -> Callable[[np.random.Generator], None]:
+        def apply(rng: np.random.Generator) -> None:
+            for name in names:
+                shuffled = _shuffle(numpy_helper.to_array(initializers[name]), rng)
+                initializers[name].CopyFrom(numpy_helper.from_array(shuffled, name))
+
+        return apply
+
+    layers: list[Layer] = []  # input to output, reversed below
     claimed: set[str] = set()
     for node in graph_model.graph.node:
         weights = []
@@ -89,19 +99,8 @@ def _onnx_copies(bundle: Path, target: str, work: Path, steps: int, seed: int) -
                 weights.append(name)
         if weights:
             claimed.update(weights)
-            layers.append((node.name or node.op_type, weights))
-    layers.reverse()
-    rng = np.random.default_rng(seed)
-    done = 0
-    for n in cut_points(len(layers), steps):
-        for _, names in layers[done:n]:
-            for name in names:
-                shuffled = _shuffle(numpy_helper.to_array(initializers[name]), rng)
-                initializers[name].CopyFrom(numpy_helper.from_array(shuffled, name))
-        done = n
-        path = _bundle_copy(bundle, work / f"top-{n}")
-        onnx.save(graph_model, str(path / target))
-        yield RandomisedCopy(path, n, len(layers), layers[n - 1][0])
+            layers.append((node.name or node.op_type, shuffle(weights)))
+    return layers[::-1], lambda target: onnx.save(graph_model, str(target))
 
 
 def _bundle_copy(bundle: Path, path: Path) -> Path:
@@ -116,5 +115,15 @@ def randomised_copies(bundle: Path, work: Path, *, steps: int = 6, seed: int = 0
     meta = read_bundle_meta(bundle)
     if meta.runtime.kind == "callable":
         raise BundleError(f"{meta.name} is a Python callable: its weights cannot be reached to randomise")
-    copies = _keras_copies if meta.runtime.kind == "keras" else _onnx_copies
-    yield from copies(Path(bundle), meta.runtime.target, Path(work), steps, seed)
+    target = meta.runtime.target
+    reader = _keras_layers if meta.runtime.kind == "keras" else _onnx_layers
+    layers, save = reader(Path(bundle) / target)
+    rng = np.random.default_rng(seed)
+    done = 0
+    for n in cut_points(len(layers), steps):
+        for _, shuffle in layers[done:n]:
+            shuffle(rng)
+        done = n
+        path = _bundle_copy(Path(bundle), Path(work) / f"top-{n}")
+        save(path / target)
+        yield RandomisedCopy(path, n, len(layers), layers[n - 1][0])

@@ -7,6 +7,7 @@ import pytest
 from musicxai.explain.baseline import baseline_fill
 from musicxai.explain.listening import listening_metrics
 from musicxai.explain.segmenters import SegmentationParams, segment_clip
+from musicxai.explain.sonify import sonify
 from musicxai.model.bundle import BundleMeta, RuntimeSpec
 from musicxai.model.classifier import GenreClassifier
 from musicxai.model.features import clip_log_mel
@@ -41,12 +42,19 @@ def clip_and_segments():
     return y, segment_clip(y, S, baseline_fill(S), grid, SegmentationParams())
 
 
+def heard(model: GenreClassifier, y: np.ndarray, segmentation, evidence: np.ndarray):
+    """The evidence and its complement as the job sonifies them."""
+    return sonify(y, segmentation.on_mask(evidence), model.features)
+
+
 def test_the_evidence_of_a_band_model_beats_random_segments_of_the_same_area(clip_and_segments):
     y, segmentation = clip_and_segments
     model = classifier(band_logits)
     probabilities = model.classify(y).probabilities
     evidence = np.array([s.low_hz >= 3000 and s.start_s >= 2.9 for s in segmentation.segments])  # the loud band
-    metrics = listening_metrics(model, y, segmentation, evidence, 2, probabilities)
+    metrics = listening_metrics(
+        model, y, segmentation, evidence, heard(model, y, segmentation, evidence), 2, probabilities
+    )
     assert metrics.label == "high" and 0 < metrics.area < 0.2
     assert metrics.evidence.fidelity_in == 1 and metrics.evidence.average_drop < 5
     assert metrics.evidence.faithfulness > metrics.control.faithfulness + 0.2
@@ -57,7 +65,8 @@ def test_a_constant_model_gives_no_information_and_the_control_says_the_same(cli
     y, segmentation = clip_and_segments
     model = classifier(lambda x: np.zeros((len(x), 3)))
     evidence = np.arange(segmentation.k) % 3 == 0
-    metrics = listening_metrics(model, y, segmentation, evidence, 0, model.classify(y).probabilities)
+    heard_evidence = heard(model, y, segmentation, evidence)
+    metrics = listening_metrics(model, y, segmentation, evidence, heard_evidence, 0, model.classify(y).probabilities)
     for scores in (metrics.evidence, metrics.control):
         assert scores.average_drop == scores.average_gain == scores.faithfulness == 0
         assert scores.average_increase == 0 and scores.p_evidence == pytest.approx(1 / 3)
