@@ -705,7 +705,8 @@ def render_sanity_checks() -> str:
         meta_file = bundle / "bundle.json"
         checks = load(meta_file).get("sanity_checks") if meta_file.is_file() else None
         for method, c in (checks or {}).get("methods", {}).items():
-            rows.append({"bundle": bundle.name, "method": method, "clips": len(checks["clips"]), **c})
+            rows.append({"bundle": bundle.name, "method": method, "clips": len(checks["clips"]),
+                         "check_s": checks["seconds"], **c})  # fmt: skip
 
     def curve(r: Row) -> str:
         steps = r["randomisation"]
@@ -726,6 +727,7 @@ def render_sanity_checks() -> str:
             ("ρ under noise", lambda r: fixed(r["noise"]["spearman"], 2)),
             ("top-5 kept under noise", lambda r: fixed(r["noise"]["top_k_overlap"], 2)),
             ("prediction kept", lambda r: f"{r['noise']['kept_prediction']}/{r['noise']['copies']}"),
+            ("whole check s", lambda r: fixed(r["check_s"], 0)),
         ],
     )
 
